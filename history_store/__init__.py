@@ -1,0 +1,61 @@
+"""history_store: intergenerational history in per-session Parquet files, outside oTree.
+
+Usable from oTree apps, scripts and notebooks alike; imports neither oTree nor Starlette.
+"""
+
+from __future__ import annotations
+
+from ._advice import MAX_ADVICE_LENGTH, advice_problem, normalize_advice, validate_advice
+from ._errors import (
+    AncestorLineageError,
+    AncestorRoleMissingError,
+    CorruptStoreError,
+    HistoryStoreError,
+    InvalidAdviceError,
+    InvalidNameError,
+    InvalidRecordError,
+    NoAncestorError,
+    SessionExistsError,
+    SessionNotFoundError,
+    StoreNotWritableError,
+)
+from ._manifest import SessionManifest
+from ._matching import AncestorCandidate, match_ancestors
+from ._names import check_lineage_name, check_session_code, is_valid_name
+from ._schema import CHOICES, COLUMN_ROLE, COOPERATE, DEFECT, RECORD_SCHEMA, ROLES, ROW_ROLE, SCHEMA_VERSION
+from ._store import HISTORY_DIR_ENV, HistoryStore, default_root
+
+__all__ = [
+    "CHOICES",
+    "COLUMN_ROLE",
+    "COOPERATE",
+    "DEFECT",
+    "HISTORY_DIR_ENV",
+    "MAX_ADVICE_LENGTH",
+    "RECORD_SCHEMA",
+    "ROLES",
+    "ROW_ROLE",
+    "SCHEMA_VERSION",
+    "AncestorCandidate",
+    "AncestorLineageError",
+    "AncestorRoleMissingError",
+    "CorruptStoreError",
+    "HistoryStore",
+    "HistoryStoreError",
+    "InvalidAdviceError",
+    "InvalidNameError",
+    "InvalidRecordError",
+    "NoAncestorError",
+    "SessionExistsError",
+    "SessionManifest",
+    "SessionNotFoundError",
+    "StoreNotWritableError",
+    "advice_problem",
+    "check_lineage_name",
+    "check_session_code",
+    "default_root",
+    "is_valid_name",
+    "match_ancestors",
+    "normalize_advice",
+    "validate_advice",
+]

@@ -1,0 +1,362 @@
+"""HistoryStore: the lineage store's public face.
+
+Layout (a contract, see DESIGN.md):
+    <root>/lineage=<name>/session=<code>/{session.json, journal.jsonl, history.parquet}
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import math
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+from filelock import FileLock, Timeout
+
+from ._advice import normalize_advice, validate_advice
+from ._errors import (
+    CorruptStoreError,
+    HistoryStoreError,
+    InvalidRecordError,
+    NoAncestorError,
+    SessionExistsError,
+    SessionNotFoundError,
+    StoreNotWritableError,
+)
+from ._files import fsync_dir
+from ._journal import append_to_journal, encode_entries, read_journal
+from ._manifest import MANIFEST_NAME, SessionManifest, read_manifest, utc_now, write_manifest
+from ._names import check_lineage_name, check_session_code
+from ._schema import CHOICES, ENTRY_FIELDS, RECORD_SCHEMA, ROLES
+from ._snapshot import (
+    SNAPSHOT_NAME,
+    merge_entries,
+    read_snapshot,
+    rows_to_table,
+    snapshot_journal_bytes,
+    write_snapshot,
+)
+
+logger = logging.getLogger("history_store")
+
+HISTORY_DIR_ENV: Final = "OTREE_HISTORY_DIR"
+DEFAULT_ROOT: Final = Path("data") / "history"
+JOURNAL_NAME: Final = "journal.jsonl"
+LOCK_NAME: Final = "journal.jsonl.lock"
+LOCK_TIMEOUT_SECONDS: Final = 30.0
+
+_STRING_FIELDS: Final = (
+    "participant_code", "role", "choice", "advice", "ancestor_session_code",
+    "ancestor_participant_code", "ancestor_advice", "participant_label",
+)
+_INT_FIELDS: Final = ("group_id", "id_in_group")
+_TIME_FIELDS: Final = ("recorded_at", "completed_at")
+
+# One background worker per process builds snapshots off the participants' requests.
+# Its thread is not a daemon: a process that exits waits for a snapshot being written.
+_snapshot_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-snapshot")
+
+
+def default_root() -> Path:
+    """$OTREE_HISTORY_DIR, else data/history under the current folder (oTree's project)."""
+    return Path(os.environ.get(HISTORY_DIR_ENV) or DEFAULT_ROOT)
+
+
+class HistoryStore:
+    """A folder of lineages and sessions; safe to share between processes."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+        self._session_dirs: dict[str, Path] = {}
+        self._pending_snapshots: set[str] = set()
+        self._pending_guard = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"HistoryStore({str(self.root)!r})"
+
+    # -- folders ---------------------------------------------------------------
+
+    def lineage_dir(self, lineage: str) -> Path:
+        return self.root / f"lineage={check_lineage_name(lineage)}"
+
+    def session_dir(self, session_code: str) -> Path:
+        """The session's folder. Raises SessionNotFoundError, InvalidNameError."""
+        check_session_code(session_code)
+        cached = self._session_dirs.get(session_code)
+        if cached is not None and cached.is_dir():
+            return cached
+        for lineage_dir in self._lineage_dirs():
+            candidate = lineage_dir / f"session={session_code}"
+            if candidate.is_dir():
+                self._session_dirs[session_code] = candidate
+                return candidate
+        raise SessionNotFoundError(
+            f"No session {session_code!r} in the history store at {self.root}. "
+            "Check the code (oTree's session code, e.g. from the admin's Sessions page)."
+        )
+
+    def _lineage_dirs(self) -> list[Path]:
+        try:
+            return sorted(p for p in self.root.glob("lineage=*") if p.is_dir())
+        except OSError:
+            return []
+
+    def session_exists(self, session_code: str) -> bool:
+        try:
+            self.session_dir(session_code)
+        except SessionNotFoundError:
+            return False
+        return True
+
+    # -- writing ---------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Raises StoreNotWritableError unless a file can be created and synced in the root."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".write-probe.{secrets.token_hex(4)}.tmp"
+            with open(probe, "wb") as handle:
+                handle.write(b"probe")
+                handle.flush()
+                os.fsync(handle.fileno())
+            probe.unlink()
+        except OSError as exc:
+            raise _not_writable(self.root, exc) from None
+
+    def register_session(self, manifest: SessionManifest) -> Path:
+        """Create the session's folder with its manifest and an empty journal, atomically.
+
+        Raises SessionExistsError, StoreNotWritableError.
+        """
+        if self.session_exists(manifest.session_code):
+            raise SessionExistsError(f"Session {manifest.session_code} is already in the store.")
+        lineage_dir = self.lineage_dir(manifest.lineage)
+        final = lineage_dir / f"session={manifest.session_code}"
+        # Build the folder under a hidden name, then rename: a crash leaves either
+        # nothing or a complete session, never a session without manifest.
+        staging = lineage_dir / f".staging-{manifest.session_code}-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir(parents=True)
+            write_manifest(staging / MANIFEST_NAME, manifest)
+            with open(staging / JOURNAL_NAME, "wb") as journal:
+                os.fsync(journal.fileno())
+            fsync_dir(staging)
+            os.rename(staging, final)
+            fsync_dir(lineage_dir)
+            fsync_dir(self.root)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise _not_writable(lineage_dir, exc) from None
+        self._session_dirs[manifest.session_code] = final
+        return final
+
+    def append_records(self, session_code: str, records: Sequence[Mapping[str, Any]]) -> None:
+        """Append entries for participants of a session: one lock, one write, one fsync.
+
+        Each record needs participant_code; any other record field may be present
+        (later entries for the same participant complete or replace earlier ones).
+        When this returns, the records survive a crash.
+        Raises SessionNotFoundError, InvalidRecordError, StoreNotWritableError.
+        """
+        entries = [_checked_entry(record) for record in records]
+        if not entries:
+            return
+        session_dir = self.session_dir(session_code)
+        payload = encode_entries(entries)
+        try:
+            with FileLock(session_dir / LOCK_NAME, timeout=LOCK_TIMEOUT_SECONDS):
+                append_to_journal(session_dir / JOURNAL_NAME, payload)
+        except Timeout:
+            raise StoreNotWritableError(
+                errno.EBUSY,
+                f"Session {session_code} stayed locked for {LOCK_TIMEOUT_SECONDS:.0f} s; "
+                "another process may be stuck holding its lock.",
+            ) from None
+        except OSError as exc:
+            raise _not_writable(session_dir, exc) from None
+
+    # -- reading ---------------------------------------------------------------
+
+    def load_manifest(self, session_code: str) -> SessionManifest:
+        """Raises SessionNotFoundError, CorruptStoreError."""
+        session_dir = self.session_dir(session_code)
+        manifest = read_manifest(session_dir / MANIFEST_NAME)
+        _check_manifest_fits_folder(manifest, session_dir)
+        return manifest
+
+    def read_records(self, session_code: str) -> list[dict[str, Any]]:
+        """The session's merged records (one dict per participant), straight from the journal."""
+        contents = read_journal(self.session_dir(session_code) / JOURNAL_NAME)
+        return list(merge_entries(contents.entries).values())
+
+    def load_session(self, session_code: str) -> pa.Table:
+        """The session's records as a pyarrow Table, from a fresh snapshot.
+
+        A stale or missing snapshot is rebuilt from the journal first.
+        Raises SessionNotFoundError, CorruptStoreError.
+        """
+        session_dir = self.session_dir(session_code)
+        snapshot = session_dir / SNAPSHOT_NAME
+        journal_size = (session_dir / JOURNAL_NAME).stat().st_size
+        if snapshot_journal_bytes(snapshot) == journal_size:
+            return read_snapshot(snapshot)
+        return self.refresh_snapshot(session_code)
+
+    def refresh_snapshot(self, session_code: str) -> pa.Table:
+        """Rebuild the snapshot from the journal (atomically) and return its table."""
+        session_dir = self.session_dir(session_code)
+        manifest = self.load_manifest(session_code)
+        contents = read_journal(session_dir / JOURNAL_NAME)
+        table = rows_to_table(manifest, merge_entries(contents.entries).values())
+        try:
+            write_snapshot(session_dir / SNAPSHOT_NAME, table, contents.consumed_bytes)
+        except OSError as exc:
+            # Readers still get the data; the snapshot is only a cache of the journal.
+            logger.warning("could not write the snapshot of %s: %s", session_code, exc)
+        return table
+
+    def schedule_snapshot(self, session_code: str) -> Future[None] | None:
+        """Rebuild the snapshot in the background once every participant's record is complete.
+
+        Called on the participant's request path, so it only queues work; repeated
+        calls for a session already queued are dropped.
+        """
+        with self._pending_guard:
+            if session_code in self._pending_snapshots:
+                return None
+            self._pending_snapshots.add(session_code)
+        return _snapshot_worker.submit(self._snapshot_if_complete, session_code)
+
+    def _snapshot_if_complete(self, session_code: str) -> None:
+        with self._pending_guard:
+            self._pending_snapshots.discard(session_code)
+        try:
+            manifest = self.load_manifest(session_code)
+            completed = sum(1 for row in self.read_records(session_code) if row.get("payoff") is not None)
+            if completed >= manifest.num_participants:
+                self.load_session(session_code)
+        except HistoryStoreError:
+            logger.exception("background snapshot of session %s failed", session_code)
+
+    def list_lineages(self) -> list[str]:
+        return [p.name.removeprefix("lineage=") for p in self._lineage_dirs()]
+
+    def list_sessions(self, lineage: str | None = None) -> list[SessionManifest]:
+        """Readable sessions, oldest first; a damaged one is logged and left out."""
+        lineages = [lineage] if lineage is not None else self.list_lineages()
+        manifests: list[SessionManifest] = []
+        for name in lineages:
+            for session_dir in sorted(self.lineage_dir(name).glob("session=*")):
+                try:
+                    manifest = read_manifest(session_dir / MANIFEST_NAME)
+                    _check_manifest_fits_folder(manifest, session_dir)
+                except CorruptStoreError as exc:
+                    logger.warning("skipping damaged session folder %s: %s", session_dir, exc)
+                    continue
+                self._session_dirs[manifest.session_code] = session_dir
+                manifests.append(manifest)
+        return sorted(manifests, key=lambda m: (m.created_at, m.session_code))
+
+    def resolve_latest(self, lineage: str, *, excluded: frozenset[str] = frozenset()) -> SessionManifest:
+        """The newest non-demo session of the lineage that has records.
+
+        Raises NoAncestorError if there is none.
+        """
+        for manifest in reversed(self.list_sessions(lineage)):
+            if manifest.is_demo or manifest.session_code in excluded:
+                continue
+            try:
+                has_records = bool(self.read_records(manifest.session_code))
+            except CorruptStoreError as exc:
+                logger.warning("latest: skipping damaged session %s: %s", manifest.session_code, exc)
+                continue
+            if has_records:
+                return manifest
+        raise NoAncestorError(
+            f"ancestor_session='latest' found no earlier session with records in lineage "
+            f"{lineage!r}. Run a first generation (ancestor_session empty) in this lineage first."
+        )
+
+    def iter_lineage_batches(self, lineage: str) -> Iterator[pa.RecordBatch]:
+        """The lineage's records session by session (by generation, then age): memory stays
+        bounded by one session."""
+        manifests = sorted(self.list_sessions(lineage), key=lambda m: (m.generation, m.created_at))
+        for manifest in manifests:
+            yield from self.load_session(manifest.session_code).to_batches()
+
+    def load_lineage(self, lineage: str) -> pa.Table:
+        """Every generation of a lineage in one table."""
+        return pa.Table.from_batches(list(self.iter_lineage_batches(lineage)), schema=RECORD_SCHEMA)
+
+
+def _checked_entry(record: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(record) - set(ENTRY_FIELDS)
+    if unknown:
+        raise InvalidRecordError(f"Unknown record field(s): {', '.join(sorted(unknown))}")
+    entry = dict(record)
+    if not isinstance(entry.get("participant_code"), str) or not entry["participant_code"]:
+        raise InvalidRecordError("A record needs a participant_code (a non-empty string).")
+    for name in _STRING_FIELDS:
+        if entry.get(name) is not None and not isinstance(entry[name], str):
+            raise InvalidRecordError(f"{name} must be a string, not {type(entry[name]).__name__}")
+    for name in _INT_FIELDS:
+        value = entry.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise InvalidRecordError(f"{name} must be an integer, not {value!r}")
+    if entry.get("role") is not None and entry["role"] not in ROLES:
+        raise InvalidRecordError(f"role must be one of {ROLES}, not {entry['role']!r}")
+    if entry.get("choice") is not None and entry["choice"] not in CHOICES:
+        raise InvalidRecordError(f"choice must be one of {CHOICES}, not {entry['choice']!r}")
+    if entry.get("advice") is not None:
+        if normalize_advice(entry["advice"]) != entry["advice"]:
+            raise InvalidRecordError("advice must be stored as accepted: pass it through normalize_advice")
+        validate_advice(entry["advice"])
+    payoff = entry.get("payoff")
+    if payoff is not None:
+        if isinstance(payoff, bool) or not isinstance(payoff, (int, float)) or not math.isfinite(payoff):
+            raise InvalidRecordError(f"payoff must be a finite number, not {payoff!r}")
+        entry["payoff"] = float(payoff)
+    for name in _TIME_FIELDS:
+        value = entry.get(name)
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise InvalidRecordError(f"{name} must be timezone-aware (UTC)")
+            entry[name] = value.isoformat()
+        elif value is not None:
+            raise InvalidRecordError(f"{name} must be a datetime, not {value!r}")
+    # A record entry (the choice) is stamped when it is recorded, a completing entry
+    # (the payoff) when it completes; neither overwrites the other's time.
+    if "choice" in entry:
+        entry.setdefault("recorded_at", utc_now().isoformat())
+    if "payoff" in entry:
+        entry.setdefault("completed_at", utc_now().isoformat())
+    return entry
+
+
+def _check_manifest_fits_folder(manifest: SessionManifest, session_dir: Path) -> None:
+    expected = (f"lineage={manifest.lineage}", f"session={manifest.session_code}")
+    found = (session_dir.parent.name, session_dir.name)
+    if expected != found:
+        raise CorruptStoreError(
+            f"{session_dir / MANIFEST_NAME} describes {'/'.join(expected)}, "
+            f"but lies in {'/'.join(found)}"
+        )
+
+
+def _not_writable(where: Path, exc: OSError) -> StoreNotWritableError:
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return StoreNotWritableError(
+        exc.errno or errno.EIO,
+        f"The history store at {where} cannot be written ({reason}). "
+        f"Check that the folder exists, is writable by the oTree process and the disk is not full, "
+        f"or point {HISTORY_DIR_ENV} at another folder.",
+    )
