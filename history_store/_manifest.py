@@ -15,7 +15,7 @@ from ._schema import SCHEMA_VERSION
 
 MANIFEST_NAME = "session.json"
 
-ConfigValue = str | int | float | bool | None
+ConfigValue = str | int | float | bool | None | list[str]
 
 
 def utc_now() -> datetime:

@@ -1,0 +1,209 @@
+from datetime import datetime
+
+from otree.api import *
+
+from history_store import (
+    COLUMN_ROLE,
+    COOPERATE,
+    DEFECT,
+    MAX_ADVICE_LENGTH,
+    ROW_ROLE,
+    advice_problem,
+    match_ancestors,
+    normalize_advice,
+)
+
+from . import lineage
+
+doc = """
+Prisoner's Dilemma with intergenerational advice: each participant reads the advice
+of a same-role participant of an earlier (ancestor) session, chooses, and writes
+advice for the next generation. The history lives in the lineage store (history_store).
+"""
+
+
+class C(BaseConstants):
+    NAME_IN_URL = 'choice'
+    PLAYERS_PER_GROUP = 2
+    NUM_ROUNDS = 1
+    ROW_ROLE = ROW_ROLE
+    COLUMN_ROLE = COLUMN_ROLE
+    # The payoff matrix, in points, in the usual PD names; each can be overridden
+    # by a session config key of the same name in lower case (e.g. payoff_temptation).
+    PAYOFF_REWARD = 3  # both cooperate
+    PAYOFF_TEMPTATION = 5  # you defect, the other cooperates
+    PAYOFF_SUCKER = 0  # you cooperate, the other defects
+    PAYOFF_PUNISHMENT = 1  # both defect
+    MAX_ADVICE_LENGTH = MAX_ADVICE_LENGTH
+
+
+class Subsession(BaseSubsession):
+    lineage = models.StringField()
+    generation = models.IntegerField()
+    ancestor_session_code = models.StringField(blank=True, initial='')
+
+
+class Group(BaseGroup):
+    payoffs_set = models.BooleanField(initial=False)
+
+
+class Player(BasePlayer):
+    choice = models.StringField(
+        choices=[[COOPERATE, 'Cooperate'], [DEFECT, 'Defect']],
+        widget=widgets.RadioSelect,
+        label='Your choice',
+    )
+    advice = models.LongStringField(
+        label='Your advice for the participant in your role in the next session'
+    )
+    ancestor_participant_code = models.StringField(blank=True, initial='')
+    ancestor_advice = models.LongStringField(blank=True, initial='')
+    recorded_at = models.StringField(blank=True, initial='')
+    # False while the lineage store lacks what this row holds (oTree's rows are the outbox).
+    history_recorded = models.BooleanField(initial=False)
+
+
+# FUNCTIONS
+def payoff_matrix(session) -> dict:
+    """(own choice, other's choice) -> own payoff, from C or the session config."""
+    config = session.config
+    points = {
+        name: config.get(f'payoff_{name}', getattr(C, f'PAYOFF_{name.upper()}'))
+        for name in ('reward', 'temptation', 'sucker', 'punishment')
+    }
+    return {
+        (COOPERATE, COOPERATE): points['reward'],
+        (COOPERATE, DEFECT): points['sucker'],
+        (DEFECT, COOPERATE): points['temptation'],
+        (DEFECT, DEFECT): points['punishment'],
+    }
+
+
+def check_payoff_config(config) -> None:
+    for name in ('reward', 'temptation', 'sucker', 'punishment'):
+        value = config.get(f'payoff_{name}')
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise lineage.LineageSetupError(
+                f"Session config 'payoff_{name}' must be a number of points, not {value!r}."
+            )
+
+
+def creating_session(subsession: Subsession):
+    session = subsession.session
+    # Validate everything before grouping: oTree commits inside group_randomly().
+    check_payoff_config(session.config)
+    plan = lineage.plan_generation(session.config)
+    subsession.group_randomly()
+    subsession.lineage = plan.lineage
+    subsession.generation = plan.generation
+    subsession.ancestor_session_code = plan.ancestor.session_code if plan.ancestor else ''
+
+    players = subsession.get_players()
+    roles = {p.participant.code: p.role for p in players}
+    matched = match_ancestors(roles, plan.candidates, plan.matching_seed) if plan.ancestor else {}
+    for p in players:
+        ancestor = matched.get(p.participant.code)
+        if ancestor:
+            p.ancestor_participant_code = ancestor.participant_code
+            p.ancestor_advice = ancestor.advice
+    assignment = {
+        code: dict(role=role, ancestor_participant_code=matched[code].participant_code if code in matched else None)
+        for code, role in roles.items()
+    }
+    lineage.register_generation(session, plan, assignment)
+
+
+def history_entry(player: Player) -> dict:
+    """The player's record as far as it is known: choice and advice, then the payoff."""
+    subsession = player.subsession
+    entry = dict(
+        participant_code=player.participant.code,
+        role=player.role,
+        choice=player.choice,
+        advice=player.advice,
+        ancestor_session_code=subsession.ancestor_session_code or None,
+        ancestor_participant_code=player.ancestor_participant_code or None,
+        ancestor_advice=player.ancestor_advice or None,
+        group_id=player.group.id_in_subsession,
+        id_in_group=player.id_in_group,
+        participant_label=player.participant.label,
+        recorded_at=datetime.fromisoformat(player.recorded_at),
+    )
+    if player.group.payoffs_set:
+        entry['payoff'] = float(player.payoff)
+    return entry
+
+
+def advice_error_message(player: Player, value):
+    # oTree does not enforce LongStringField's max_length: the store's rule decides.
+    return advice_problem(value)
+
+
+def save_history(players):
+    return lineage.save_history(players[0].session.code, players, history_entry)
+
+
+def set_payoffs(group: Group):
+    matrix = payoff_matrix(group.session)
+    row = group.get_player_by_role(C.ROW_ROLE)
+    column = group.get_player_by_role(C.COLUMN_ROLE)
+    row.payoff = matrix[(row.choice, column.choice)]
+    column.payoff = matrix[(column.choice, row.choice)]
+    group.payoffs_set = True
+    # Both completions in one lock and one fsync; off-request snapshot once all are in.
+    if save_history([row, column]):
+        lineage.get_store().schedule_snapshot(group.session.code)
+
+
+# PAGES
+class Choice(Page):
+    form_model = 'player'
+    form_fields = ['choice', 'advice']
+
+    @staticmethod
+    def vars_for_template(player: Player):
+        matrix = payoff_matrix(player.session)
+        rows = [
+            dict(
+                own_choice=own,
+                cells=[
+                    dict(other_choice=other, own=matrix[(own, other)], other=matrix[(other, own)])
+                    for other in (COOPERATE, DEFECT)
+                ],
+            )
+            for own in (COOPERATE, DEFECT)
+        ]
+        subsession = player.subsession
+        return dict(
+            matrix_rows=rows,
+            other_role=player.get_others_in_group()[0].role,
+            ancestor_generation=subsession.generation - 1,
+            has_ancestor=bool(subsession.ancestor_session_code),
+        )
+
+    @staticmethod
+    def js_vars(player: Player):
+        return dict(max_advice_length=C.MAX_ADVICE_LENGTH)
+
+    @staticmethod
+    def before_next_page(player: Player, timeout_happened):
+        player.advice = normalize_advice(player.advice)
+        player.recorded_at = lineage.utc_now_iso()
+        # Durable now, so advice survives even if the partner never arrives.
+        save_history([player])
+
+
+class ResultsWaitPage(WaitPage):
+    after_all_players_arrive = set_payoffs
+
+
+class Results(Page):
+    @staticmethod
+    def vars_for_template(player: Player):
+        if not player.history_recorded:
+            save_history([player])  # the store was unavailable earlier: try again
+        other = player.get_others_in_group()[0]
+        return dict(other=other)
+
+
+page_sequence = [Choice, ResultsWaitPage, Results]
