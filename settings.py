@@ -29,11 +29,8 @@ SESSION_CONFIGS = [
 SESSION_CONFIG_DEFAULTS = dict(
     real_world_currency_per_point=1.00,
     participation_fee=0.00,
-    # The payoff matrix in points (defaults in choice.C).
-    payoff_reward=3,
-    payoff_temptation=5,
-    payoff_sucker=0,
-    payoff_punishment=1,
+    # The payoff matrix is set in choice.C; a session config may override it with
+    # payoff_reward, payoff_temptation, payoff_sucker and payoff_punishment (points).
     doc="",
 )
 
