@@ -1,5 +1,7 @@
 from os import environ
 
+import admin_ext.enable  # noqa: F401  mounts the lineage browser at /lineage in oTree's server
+
 SESSION_CONFIGS = [
     dict(
         name='pd_advice',

@@ -155,6 +155,21 @@ def set_payoffs(group: Group):
         lineage.get_store().schedule_snapshot(group.session.code)
 
 
+def vars_for_admin_report(subsession: Subsession):
+    """oTree's session admin: where this session sits in its lineage, from the store."""
+    session = subsession.session
+    players = subsession.get_players()
+    return dict(
+        lineage=subsession.field_maybe_none('lineage'),
+        generation=subsession.field_maybe_none('generation'),
+        ancestor_session_code=subsession.field_maybe_none('ancestor_session_code'),
+        num_recorded=sum(1 for p in players if p.history_recorded),
+        num_unrecorded=sum(1 for p in players if p.field_maybe_none('choice') and not p.history_recorded),
+        num_participants=len(players),
+        lineage_url=f'/lineage/sessions/{session.code}',
+    )
+
+
 # PAGES
 class Choice(Page):
     form_model = 'player'

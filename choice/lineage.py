@@ -12,7 +12,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any
 
 from otree.session import CreateSessionInvalidArgs
@@ -36,14 +35,9 @@ class LineageSetupError(CreateSessionInvalidArgs):
     """A session's lineage settings cannot work; oTree shows this message and creates nothing."""
 
 
-@lru_cache(maxsize=None)
-def _store_at(root: str) -> HistoryStore:
-    return HistoryStore(root)
-
-
 def get_store() -> HistoryStore:
     """The process's store at $OTREE_HISTORY_DIR (default data/history)."""
-    return _store_at(str(history_store.default_root()))
+    return history_store.open_default_store()
 
 
 @dataclass(frozen=True)

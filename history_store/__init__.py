@@ -19,11 +19,13 @@ from ._errors import (
     SessionNotFoundError,
     StoreNotWritableError,
 )
+from ._exclusions import Exclusion
 from ._manifest import SessionManifest
 from ._matching import AncestorCandidate, match_ancestors
 from ._names import check_lineage_name, check_session_code, is_valid_name
 from ._schema import CHOICES, COLUMN_ROLE, COOPERATE, DEFECT, RECORD_SCHEMA, ROLES, ROW_ROLE, SCHEMA_VERSION
-from ._store import HISTORY_DIR_ENV, HistoryStore, default_root
+from ._status import SessionStatus
+from ._store import HISTORY_DIR_ENV, HistoryStore, default_root, open_default_store
 
 __all__ = [
     "CHOICES",
@@ -40,6 +42,7 @@ __all__ = [
     "AncestorLineageError",
     "AncestorRoleMissingError",
     "CorruptStoreError",
+    "Exclusion",
     "HistoryStore",
     "HistoryStoreError",
     "InvalidAdviceError",
@@ -49,6 +52,7 @@ __all__ = [
     "SessionExistsError",
     "SessionManifest",
     "SessionNotFoundError",
+    "SessionStatus",
     "StoreNotWritableError",
     "advice_problem",
     "check_lineage_name",
@@ -57,5 +61,6 @@ __all__ = [
     "is_valid_name",
     "match_ancestors",
     "normalize_advice",
+    "open_default_store",
     "validate_advice",
 ]

@@ -96,6 +96,17 @@ def snapshot_journal_bytes(path: Path) -> int | None:
         return None
 
 
+def read_snapshot_schema(path: Path) -> pa.Schema:
+    """The snapshot's schema, from its footer. Raises CorruptStoreError if it is not ours."""
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise CorruptStoreError(f"{path} cannot be read: {exc}") from None
+    if schema.remove_metadata() != RECORD_SCHEMA.remove_metadata():
+        raise CorruptStoreError(f"{path} does not have the record schema")
+    return schema
+
+
 def read_snapshot(path: Path) -> pa.Table:
     try:
         table = pq.read_table(path)

@@ -15,7 +15,9 @@ import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,15 +34,18 @@ from ._errors import (
     SessionNotFoundError,
     StoreNotWritableError,
 )
+from ._exclusions import Exclusion, read_exclusions, write_exclusion
 from ._files import fsync_dir
 from ._journal import append_to_journal, encode_entries, read_journal
 from ._manifest import MANIFEST_NAME, SessionManifest, read_manifest, utc_now, write_manifest
-from ._names import check_lineage_name, check_session_code
-from ._schema import CHOICES, ENTRY_FIELDS, RECORD_SCHEMA, ROLES
+from ._names import check_lineage_name, check_session_code, is_valid_name
+from ._schema import CHOICES, COOPERATE, ENTRY_FIELDS, RECORD_SCHEMA, ROLES
+from ._status import SessionStatus, damaged
 from ._snapshot import (
     SNAPSHOT_NAME,
     merge_entries,
     read_snapshot,
+    read_snapshot_schema,
     rows_to_table,
     snapshot_journal_bytes,
     write_snapshot,
@@ -69,6 +74,16 @@ _snapshot_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history
 def default_root() -> Path:
     """$OTREE_HISTORY_DIR, else data/history under the current folder (oTree's project)."""
     return Path(os.environ.get(HISTORY_DIR_ENV) or DEFAULT_ROOT)
+
+
+@lru_cache(maxsize=None)
+def _shared_store(root: str) -> HistoryStore:
+    return HistoryStore(root)
+
+
+def open_default_store() -> HistoryStore:
+    """The store at default_root(), shared within the process (its caches are per instance)."""
+    return _shared_store(str(default_root()))
 
 
 class HistoryStore:
@@ -266,11 +281,12 @@ class HistoryStore:
                 manifests.append(manifest)
         return sorted(manifests, key=lambda m: (m.created_at, m.session_code))
 
-    def resolve_latest(self, lineage: str, *, excluded: frozenset[str] = frozenset()) -> SessionManifest:
-        """The newest non-demo session of the lineage that has records.
+    def resolve_latest(self, lineage: str) -> SessionManifest:
+        """The newest non-demo, non-excluded session of the lineage that has records.
 
         Raises NoAncestorError if there is none.
         """
+        excluded = self.excluded_sessions(lineage)
         for manifest in reversed(self.list_sessions(lineage)):
             if manifest.is_demo or manifest.session_code in excluded:
                 continue
@@ -286,16 +302,90 @@ class HistoryStore:
             f"{lineage!r}. Run a first generation (ancestor_session empty) in this lineage first."
         )
 
-    def iter_lineage_batches(self, lineage: str) -> Iterator[pa.RecordBatch]:
-        """The lineage's records session by session (by generation, then age): memory stays
-        bounded by one session."""
-        manifests = sorted(self.list_sessions(lineage), key=lambda m: (m.generation, m.created_at))
-        for manifest in manifests:
-            yield from self.load_session(manifest.session_code).to_batches()
+    def lineage_sessions(self, lineage: str, *, include_excluded: bool = False) -> list[SessionManifest]:
+        """The lineage's readable sessions by generation, then age; excluded ones left out
+        unless asked for. Raises InvalidNameError; an unknown lineage has no sessions."""
+        excluded = {} if include_excluded else self.excluded_sessions(lineage)
+        manifests = [m for m in self.list_sessions(lineage) if m.session_code not in excluded]
+        return sorted(manifests, key=lambda m: (m.generation, m.created_at, m.session_code))
 
-    def load_lineage(self, lineage: str) -> pa.Table:
+    def iter_lineage_batches(
+        self, lineage: str, *, include_excluded: bool = False
+    ) -> Iterator[pa.RecordBatch]:
+        """The lineage's records session by session: memory stays bounded by one session.
+
+        A session that turns out damaged is logged and skipped, so one bad file does
+        not stop the export of the others.
+        """
+        for manifest in self.lineage_sessions(lineage, include_excluded=include_excluded):
+            try:
+                table = self.load_session(manifest.session_code)
+            except CorruptStoreError as exc:
+                logger.error("lineage %s: skipping damaged session %s: %s", lineage, manifest.session_code, exc)
+                continue
+            yield from table.to_batches()
+
+    def load_lineage(self, lineage: str, *, include_excluded: bool = False) -> pa.Table:
         """Every generation of a lineage in one table."""
-        return pa.Table.from_batches(list(self.iter_lineage_batches(lineage)), schema=RECORD_SCHEMA)
+        batches = list(self.iter_lineage_batches(lineage, include_excluded=include_excluded))
+        return pa.Table.from_batches(batches, schema=RECORD_SCHEMA)
+
+    # -- exclusions --------------------------------------------------------------
+
+    def exclude_session(self, session_code: str, reason: str) -> None:
+        """Leave a session out of its lineage (`latest`, lineage downloads); it stays on disk.
+
+        Raises SessionNotFoundError, CorruptStoreError, InvalidRecordError (empty reason).
+        """
+        if not reason.strip():
+            raise InvalidRecordError("Say why the session is excluded (e.g. 'pilot').")
+        manifest = self.load_manifest(session_code)
+        write_exclusion(self.lineage_dir(manifest.lineage), session_code, excluded=True, reason=reason.strip())
+
+    def include_session(self, session_code: str) -> None:
+        """Undo an exclusion."""
+        manifest = self.load_manifest(session_code)
+        write_exclusion(self.lineage_dir(manifest.lineage), session_code, excluded=False, reason="")
+
+    def excluded_sessions(self, lineage: str) -> dict[str, Exclusion]:
+        return read_exclusions(self.lineage_dir(lineage))
+
+    # -- listings ----------------------------------------------------------------
+
+    def session_statuses(self, lineage: str | None = None) -> list[SessionStatus]:
+        """Every session folder, damaged ones included with the reason, oldest first."""
+        lineages = [lineage] if lineage is not None else self.list_lineages()
+        statuses: list[SessionStatus] = []
+        for name in lineages:
+            exclusions = self.excluded_sessions(name)
+            for folder in sorted(self.lineage_dir(name).glob("session=*")):
+                status = self._inspect(name, folder)
+                exclusion = exclusions.get(status.session_code)
+                if exclusion is not None:
+                    status = replace(status, excluded_reason=exclusion.reason)
+                statuses.append(status)
+        return sorted(statuses, key=lambda s: (s.manifest.created_at if s.manifest else "", s.session_code))
+
+    def _inspect(self, lineage: str, folder: Path) -> SessionStatus:
+        code = folder.name.removeprefix("session=")
+        if not is_valid_name(code):
+            return damaged(code, lineage, folder, CorruptStoreError("the folder name is not a valid session code"))
+        try:
+            manifest = read_manifest(folder / MANIFEST_NAME)
+            _check_manifest_fits_folder(manifest, folder)
+            rows = list(merge_entries(read_journal(folder / JOURNAL_NAME).entries).values())
+            snapshot = folder / SNAPSHOT_NAME
+            if snapshot.exists():
+                read_snapshot_schema(snapshot)
+        except (CorruptStoreError, OSError) as exc:
+            return damaged(code, lineage, folder, exc)
+        self._session_dirs[code] = folder
+        return SessionStatus(
+            code, lineage, folder, manifest,
+            num_records=sum(1 for r in rows if r.get("choice")),
+            num_completed=sum(1 for r in rows if r.get("payoff") is not None),
+            num_cooperated=sum(1 for r in rows if r.get("choice") == COOPERATE),
+        )
 
 
 def _checked_entry(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -209,7 +209,10 @@ def test_latest_is_the_newest_non_demo_session_with_records(store, new_session):
     new_session(created_at="2026-01-04T10:00:00+00:00", ancestor=second)  # no records yet
     new_session(lineage="other", created_at="2026-01-05T10:00:00+00:00")
     assert store.resolve_latest("L").session_code == second.session_code
-    assert store.resolve_latest("L", excluded=frozenset({second.session_code})).session_code == first.session_code
+    store.exclude_session(second.session_code, "pilot")
+    assert store.resolve_latest("L").session_code == first.session_code
+    store.include_session(second.session_code)
+    assert store.resolve_latest("L").session_code == second.session_code
 
 
 def test_latest_without_any_session_with_records_says_to_run_a_first_generation(store, new_session):

@@ -1,0 +1,160 @@
+"""Downloads (URLs are a contract): a session's or a whole lineage's history.
+
+The work happens in the StreamingResponse body, after oTree's global request lock
+is released; a lineage is written session by session, so memory holds one session's
+batches at a time rather than the lineage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+
+from history_store import (
+    RECORD_SCHEMA,
+    CorruptStoreError,
+    HistoryStore,
+    SessionManifest,
+    SessionNotFoundError,
+    is_valid_name,
+    open_default_store,
+)
+from history_store._snapshot import with_manifests
+
+from .auth import admin_data
+
+UTF8_BOM = b"\xef\xbb\xbf"
+MEDIA_TYPES = {
+    "parquet": "application/vnd.apache.parquet",
+    "csv": "text/csv",
+    "excel.csv": "text/csv",
+    "json": "application/json",
+}
+
+
+class _Chunks:
+    """A write-only file for pyarrow writers whose bytes the response takes as they come."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._position = 0
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+def _encode(batches: Iterator[pa.RecordBatch], kind: str, manifests: list[SessionManifest]) -> Iterator[bytes]:
+    sink = _Chunks()
+    if kind == "parquet":
+        schema = with_manifests(RECORD_SCHEMA.empty_table(), manifests).schema
+        with pq.ParquetWriter(sink, schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+                yield sink.take()
+        yield sink.take()
+        return
+    if kind == "excel.csv":
+        yield UTF8_BOM
+    with pacsv.CSVWriter(sink, RECORD_SCHEMA) as writer:
+        yield sink.take()  # the header, even for an empty lineage
+        for batch in batches:
+            writer.write_batch(batch)
+            yield sink.take()
+    yield sink.take()
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _attachment(body: Iterator[bytes], kind: str, filename: str) -> StreamingResponse:
+    return StreamingResponse(
+        body, media_type=MEDIA_TYPES[kind],
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def session_history(kind: str):
+    """The endpoint for one download format of a session."""
+
+    @admin_data
+    async def endpoint(request: Request) -> Response:
+        return _session_history(request, kind)
+
+    return endpoint
+
+
+def lineage_history(kind: str):
+    """The endpoint for one download format of a lineage."""
+
+    @admin_data
+    async def endpoint(request: Request) -> Response:
+        return _lineage_history(request, kind)
+
+    return endpoint
+
+
+def _session_history(request: Request, kind: str) -> Response:
+    code = request.path_params["code"]
+    store = open_default_store()
+    try:
+        if not is_valid_name(code):
+            raise SessionNotFoundError(code)
+        manifest = store.load_manifest(code)  # small and cheap: decides 404 before the body
+    except SessionNotFoundError:
+        return PlainTextResponse(f"No session {code!r} in the lineage store.", status_code=404)
+    except CorruptStoreError as exc:
+        return PlainTextResponse(f"Session {code} is damaged: {exc}", status_code=409)
+    filename = f"lineage-{manifest.lineage}_session-{code}_history.{'csv' if kind == 'excel.csv' else kind}"
+    if kind == "excel.csv":
+        filename = filename.replace("_history.csv", "_history-excel.csv")
+    return _attachment(_session_body(store, manifest, kind), kind, filename)
+
+
+def _session_body(store: HistoryStore, manifest: SessionManifest, kind: str) -> Iterator[bytes]:
+    table = store.load_session(manifest.session_code)
+    if kind == "json":
+        document = dict(session=json.loads(manifest.to_json()), records=table.to_pylist())
+        yield json.dumps(document, ensure_ascii=False, default=_json_default, indent=1).encode("utf-8")
+        return
+    yield from _encode(iter(table.to_batches()), kind, [manifest])
+
+
+def _lineage_history(request: Request, kind: str) -> Response:
+    name = request.path_params["name"]
+    store = open_default_store()
+    if not is_valid_name(name) or name not in store.list_lineages():
+        return PlainTextResponse(f"No lineage {name!r} in the lineage store.", status_code=404)
+    include_excluded = request.query_params.get("include_excluded") in ("1", "true", "yes")
+    filename = f"lineage-{name}_history{'-excel.csv' if kind == 'excel.csv' else '.' + kind}"
+
+    def body() -> Iterator[bytes]:
+        manifests = store.lineage_sessions(name, include_excluded=include_excluded)
+        yield from _encode(store.iter_lineage_batches(name, include_excluded=include_excluded), kind, manifests)
+
+    return _attachment(body(), kind, filename)
