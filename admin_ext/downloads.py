@@ -20,7 +20,6 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from history_store import (
     RECORD_SCHEMA,
     CorruptStoreError,
-    HistoryStore,
     SessionManifest,
     SessionNotFoundError,
     is_valid_name,
@@ -125,7 +124,9 @@ def _session_history(request: Request, kind: str) -> Response:
     try:
         if not is_valid_name(code):
             raise SessionNotFoundError(code)
-        manifest = store.load_manifest(code)  # small and cheap: decides 404 before the body
+        manifest = store.load_manifest(code)
+        # One session is small: loading it here lets damage answer 409 instead of a cut-off file.
+        table = store.load_session(code)
     except SessionNotFoundError:
         return PlainTextResponse(f"No session {code!r} in the lineage store.", status_code=404)
     except CorruptStoreError as exc:
@@ -133,11 +134,10 @@ def _session_history(request: Request, kind: str) -> Response:
     filename = f"lineage-{manifest.lineage}_session-{code}_history.{'csv' if kind == 'excel.csv' else kind}"
     if kind == "excel.csv":
         filename = filename.replace("_history.csv", "_history-excel.csv")
-    return _attachment(_session_body(store, manifest, kind), kind, filename)
+    return _attachment(_session_body(table, manifest, kind), kind, filename)
 
 
-def _session_body(store: HistoryStore, manifest: SessionManifest, kind: str) -> Iterator[bytes]:
-    table = store.load_session(manifest.session_code)
+def _session_body(table: pa.Table, manifest: SessionManifest, kind: str) -> Iterator[bytes]:
     if kind == "json":
         document = dict(session=json.loads(manifest.to_json()), records=table.to_pylist())
         yield json.dumps(document, ensure_ascii=False, default=_json_default, indent=1).encode("utf-8")

@@ -214,8 +214,8 @@ async def participant_trail(request: Request) -> Response:
     root = root_of(request)
     code, participant = request.path_params["code"], request.path_params["participant"]
     store = open_default_store()
-    if not (is_valid_name(code) and store.session_exists(code)):
-        return not_found(f"No session {code!r} in the lineage store.", root=root)
+    if not (is_valid_name(code) and is_valid_name(participant) and store.session_exists(code)):
+        return not_found(f"No participant {participant!r} of session {code!r} in the lineage store.", root=root)
 
     def render() -> str:
         trail, problem = advice_trail(code, participant)

@@ -51,8 +51,8 @@ def read_journal(path: Path) -> JournalContents:
             entry = json.loads(line)
         except ValueError as exc:
             raise CorruptStoreError(
-                f"{path}: line {number} is not valid JSON ({exc}). "
-                "Run `python -m history_store verify` to see the damage."
+                f"{path}: line {number} is not valid JSON ({exc}); the lines before it are intact. "
+                "Keep a copy of the folder before changing anything in it."
             ) from None
         if not isinstance(entry, dict) or not isinstance(entry.get("participant_code"), str):
             raise CorruptStoreError(

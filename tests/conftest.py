@@ -55,3 +55,34 @@ def project(tmp_path) -> Path:
     from tests.otree_project import make_project
 
     return make_project(tmp_path / "project")
+
+
+ADMIN_PASSWORD = "test-admin-pw"
+
+
+@pytest.fixture(scope="session")
+def otree_asgi_app(tmp_path_factory):
+    """oTree's real ASGI app, with the lineage browser mounted, in this process.
+
+    oTree reads its settings once per process, so this app runs with
+    OTREE_AUTH_LEVEL=STUDY and an in-memory database; the store it reads is
+    whatever OTREE_HISTORY_DIR says at request time (a temp folder per test).
+    """
+    import os
+
+    from tests.otree_project import make_project
+
+    folder = make_project(tmp_path_factory.mktemp("otree-inprocess") / "project")
+    saved_cwd, saved_env = os.getcwd(), dict(os.environ)
+    os.chdir(folder)  # oTree opens db.sqlite3 in its working folder
+    os.environ.update(OTREE_IN_MEMORY="1", OTREE_AUTH_LEVEL="STUDY", OTREE_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    try:
+        import otree.main
+
+        otree.main.setup()
+        from otree.asgi import app
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return app
