@@ -108,10 +108,9 @@ def read_snapshot_schema(path: Path) -> pa.Schema:
 
 
 def read_snapshot(path: Path) -> pa.Table:
+    """The snapshot's table. Raises CorruptStoreError if it is unreadable or not ours."""
+    read_snapshot_schema(path)
     try:
-        table = pq.read_table(path)
+        return pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
         raise CorruptStoreError(f"{path} cannot be read: {exc}") from None
-    if table.schema.remove_metadata() != RECORD_SCHEMA.remove_metadata():
-        raise CorruptStoreError(f"{path} does not have the record schema")
-    return table
