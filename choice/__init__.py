@@ -13,7 +13,7 @@ from history_store import (
     normalize_advice,
 )
 
-from . import lineage
+from . import designs, lineage
 
 doc = """
 Prisoner's Dilemma with intergenerational advice: each participant reads the advice
@@ -59,6 +59,8 @@ class Player(BasePlayer):
     ancestor_participant_code = models.StringField(blank=True, initial='')
     ancestor_advice = models.LongStringField(blank=True, initial='')
     recorded_at = models.StringField(blank=True, initial='')
+    # participant codes of every advice shown (one in private mode, all of the role in public)
+    shown_advice_codes = models.StringField(blank=True, initial='')
     # False while the lineage store lacks what this row holds (oTree's rows are the outbox).
     history_recorded = models.BooleanField(initial=False)
 
@@ -79,20 +81,14 @@ def payoff_matrix(session) -> dict:
     }
 
 
-def check_payoff_config(config) -> None:
-    for name in ('reward', 'temptation', 'sucker', 'punishment'):
-        value = config.get(f'payoff_{name}')
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise lineage.LineageSetupError(
-                f"Session config 'payoff_{name}' must be a number of points, not {value!r}."
-            )
-
-
 def creating_session(subsession: Subsession):
     session = subsession.session
-    # Validate everything before grouping: oTree commits inside group_randomly().
-    check_payoff_config(session.config)
+    # Validate and read everything before grouping: oTree commits inside group_randomly().
+    design = designs.read_design(session.config)
     plan = lineage.plan_generation(session.config)
+    history = None
+    if design.show_history and plan.ancestor:
+        history = designs.load_history(lineage.get_store(), plan.ancestor)
     subsession.group_randomly()
     subsession.lineage = plan.lineage
     subsession.generation = plan.generation
@@ -101,11 +97,20 @@ def creating_session(subsession: Subsession):
     players = subsession.get_players()
     roles = {p.participant.code: p.role for p in players}
     matched = match_ancestors(roles, plan.candidates, plan.matching_seed) if plan.ancestor else {}
+    public = designs.public_advice(plan.candidates)
+    if design.advice_mode == designs.PUBLIC:
+        session.vars['public_advice'] = public
+    if history:
+        session.vars['history_generations'] = history.generations
     for p in players:
         ancestor = matched.get(p.participant.code)
         if ancestor:
             p.ancestor_participant_code = ancestor.participant_code
             p.ancestor_advice = ancestor.advice
+            shown = [a['code'] for a in public[p.role]] if design.advice_mode == designs.PUBLIC else [ancestor.participant_code]
+            p.shown_advice_codes = ','.join(shown)
+        if history:
+            p.participant.vars['ancestor_trail'] = history.trail(p.ancestor_participant_code)
     assignment = {
         code: dict(role=role, ancestor_participant_code=matched[code].participant_code if code in matched else None)
         for code, role in roles.items()
@@ -127,6 +132,7 @@ def history_entry(player: Player) -> dict:
         group_id=player.group.id_in_subsession,
         id_in_group=player.id_in_group,
         participant_label=player.participant.label,
+        shown_advice_codes=player.shown_advice_codes or None,
         recorded_at=datetime.fromisoformat(player.recorded_at),
     )
     if player.group.payoffs_set:
@@ -189,11 +195,22 @@ class Choice(Page):
             for own in (COOPERATE, DEFECT)
         ]
         subsession = player.subsession
+        design = designs.read_design(player.session.config)
+        public = player.session.vars.get('public_advice', {}).get(player.role, [])
+        trail = player.participant.vars.get('ancestor_trail', {})
+        history_rows = [
+            designs.history_row(generation, trail, player.role)
+            for generation in player.session.vars.get('history_generations', [])
+        ]
         return dict(
             matrix_rows=rows,
             other_role=player.get_others_in_group()[0].role,
             ancestor_generation=subsession.generation - 1,
             has_ancestor=bool(subsession.ancestor_session_code),
+            is_public=design.advice_mode == designs.PUBLIC,
+            public_advice=public,
+            history_rows=history_rows,
+            successor_weight=design.successor_weight,
         )
 
     @staticmethod

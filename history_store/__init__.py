@@ -22,6 +22,7 @@ from ._errors import (
 from ._exclusions import Exclusion
 from ._manifest import SessionManifest
 from ._matching import AncestorCandidate, match_ancestors
+from ._payments import PaymentLine, successor_payments
 from ._names import check_lineage_name, check_session_code, is_valid_name
 from ._schema import CHOICES, COLUMN_ROLE, COOPERATE, DEFECT, RECORD_SCHEMA, ROLES, ROW_ROLE, SCHEMA_VERSION
 from ._status import SessionStatus
@@ -49,6 +50,7 @@ __all__ = [
     "InvalidNameError",
     "InvalidRecordError",
     "NoAncestorError",
+    "PaymentLine",
     "SessionExistsError",
     "SessionManifest",
     "SessionNotFoundError",
@@ -62,5 +64,6 @@ __all__ = [
     "match_ancestors",
     "normalize_advice",
     "open_default_store",
+    "successor_payments",
     "validate_advice",
 ]

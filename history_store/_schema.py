@@ -37,6 +37,9 @@ RECORD_SCHEMA: Final = pa.schema(
         pa.field("group_id", pa.int64()),
         pa.field("id_in_group", pa.int64()),
         pa.field("participant_label", pa.string()),
+        # every advice the participant was shown: the matched ancestor's (private mode)
+        # or all of the ancestor session's same-role advice (public mode), codes joined by ","
+        pa.field("shown_advice_codes", pa.string()),
         pa.field("config_name", pa.string()),
         pa.field("completed_at", UTC_TIMESTAMP),
         pa.field("schema_version", pa.int64(), nullable=False),

@@ -61,7 +61,7 @@ LOCK_TIMEOUT_SECONDS: Final = 30.0
 
 _STRING_FIELDS: Final = (
     "participant_code", "role", "choice", "advice", "ancestor_session_code",
-    "ancestor_participant_code", "ancestor_advice", "participant_label",
+    "ancestor_participant_code", "ancestor_advice", "participant_label", "shown_advice_codes",
 )
 _INT_FIELDS: Final = ("group_id", "id_in_group")
 _TIME_FIELDS: Final = ("recorded_at", "completed_at")
@@ -301,6 +301,22 @@ class HistoryStore:
             f"ancestor_session='latest' found no earlier session with records in lineage "
             f"{lineage!r}. Run a first generation (ancestor_session empty) in this lineage first."
         )
+
+    def ancestry(self, session_code: str) -> list[SessionManifest]:
+        """The session and its ancestors, generation 1 first.
+
+        Raises SessionNotFoundError if an ancestor is missing, CorruptStoreError on a loop.
+        """
+        chain = [self.load_manifest(session_code)]
+        while chain[-1].ancestor_session_code is not None:
+            if len(chain) > chain[0].generation:
+                raise CorruptStoreError(f"the ancestry of session {session_code} loops")
+            chain.append(self.load_manifest(chain[-1].ancestor_session_code))
+        return chain[::-1]
+
+    def descendants(self, session_code: str) -> list[SessionManifest]:
+        """Sessions whose ancestor is this one (any lineage), oldest first."""
+        return [m for m in self.list_sessions() if m.ancestor_session_code == session_code]
 
     def lineage_sessions(self, lineage: str, *, include_excluded: bool = False) -> list[SessionManifest]:
         """The lineage's readable sessions by generation, then age; excluded ones left out
