@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import downloads, views
+from . import downloads, payments, views
 from .render import not_found
 
 
@@ -19,6 +19,8 @@ routes = [
     Route("/", views.overview),
     Route("/sessions/{code}", views.session_page),
     Route("/sessions/{code}/participants/{participant}", views.participant_trail),
+    Route("/sessions/{code}/payments", payments.payments_page),
+    Route("/sessions/{code}/payments.csv", payments.payments_csv),
     Route("/sessions/{code}/exclude", views.exclude_session, methods=["POST"]),
     Route("/sessions/{code}/include", views.include_session, methods=["POST"]),
     Route("/sessions/{code}/history.parquet", downloads.session_history("parquet")),

@@ -117,7 +117,8 @@ async def session_page(request: Request) -> Response:
         except CorruptStoreError as exc:
             return page(f"Session {code}", alert(f"This session is damaged: {esc(exc)}", "danger"), root=root)
         exclusion = store.excluded_sessions(manifest.lineage).get(code)
-        descendants = [m for m in store.list_sessions(manifest.lineage) if m.ancestor_session_code == code]
+        descendants = store.descendants(code)
+        recorded = sum(1 for r in rows if r["choice"])
         facts = [
             ("Lineage", esc(manifest.lineage)),
             ("Generation", manifest.generation),
@@ -125,7 +126,12 @@ async def session_page(request: Request) -> Response:
             ("Descendants", ", ".join(_session_link(root, d.session_code) for d in descendants) or "none yet"),
             ("Created (UTC)", esc(manifest.created_at)),
             ("Config", esc(manifest.config_name) + (" (demo)" if manifest.is_demo else "")),
-            ("Recorded", f"{sum(1 for r in rows if r['choice'])} of {manifest.num_participants} participants"),
+            ("Recorded", f"{recorded} of {manifest.num_participants} participants"),
+            ("Dropped out", f"{manifest.num_participants - recorded} without a record (never used as ancestors); "
+                            f"{sum(1 for r in rows if r['choice'] and r['payoff'] is None)} recorded without payoff"),
+            ("Payments", f'<a href="{esc(root)}/sessions/{esc(code)}/payments">payment report</a>'
+                         + (f" (successor weight {esc(manifest.config.get('successor_weight'))})"
+                            if manifest.config.get("successor_weight") else "")),
             ("Matching seed", manifest.matching_seed),
         ]
         body = [

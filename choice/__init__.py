@@ -7,7 +7,9 @@ from history_store import (
     COOPERATE,
     DEFECT,
     MAX_ADVICE_LENGTH,
+    RECORD_SCHEMA,
     ROW_ROLE,
+    HistoryStoreError,
     advice_problem,
     match_ancestors,
     normalize_advice,
@@ -174,6 +176,21 @@ def vars_for_admin_report(subsession: Subsession):
         num_participants=len(players),
         lineage_url=f'/lineage/sessions/{session.code}',
     )
+
+
+def custom_export(players):
+    """oTree's Data page ("choice (custom)"): the lineage records of the sessions still in
+    oTree's database, from the store. The full history is at /lineage."""
+    yield list(RECORD_SCHEMA.names)
+    store = lineage.get_store()
+    for code in sorted({p.session.code for p in players}):
+        try:
+            rows = store.load_session(code).to_pylist()
+        except HistoryStoreError as exc:
+            lineage.logger.warning("custom_export: session %s skipped: %s", code, exc)
+            continue
+        for row in rows:
+            yield [row[name] for name in RECORD_SCHEMA.names]
 
 
 # PAGES

@@ -296,3 +296,51 @@ def test_participant_links_never_reach_lineage_data(otree_asgi_app, lineage_stor
     for path in PAGES + DATA:
         response = participant.get(path, allow_redirects=False)
         assert response.status_code in (302, 403)
+
+
+@pytest.fixture
+def linked_store() -> HistoryStore:
+    """alpha = 0.5: p1 (3 points) has successors s1 (5) and s2 (1); p2 (0 points) has s3,
+    who dropped out (matched, never recorded), and s4 still playing (no payoff yet)."""
+    store = open_default_store()
+    config = dict(successor_weight=0.5, real_world_currency_per_point=0.5, participation_fee=2.0)
+    store.register_session(SessionManifest("parent", "L", 1, None, 2, 1, config=config))
+    store.append_records("parent", [record("p1", payoff=3, participant_label="seat1"),
+                                    record("p2", "column", payoff=0)])
+    assignment = {"s1": dict(role="row", ancestor_participant_code="p1"),
+                  "s2": dict(role="row", ancestor_participant_code="p1"),
+                  "s3": dict(role="column", ancestor_participant_code="p2"),
+                  "s4": dict(role="column", ancestor_participant_code="p2")}
+    store.register_session(SessionManifest("child", "L", 2, "parent", 4, 2, config=config, assignment=assignment))
+    store.append_records("child", [
+        record("s1", ancestor_participant_code="p1", ancestor_session_code="parent", payoff=5),
+        record("s2", ancestor_participant_code="p1", ancestor_session_code="parent", payoff=1),
+        record("s4", "column", ancestor_participant_code="p2", ancestor_session_code="parent"),
+    ])
+    return store
+
+
+def test_payment_report_adds_alpha_times_the_successors_mean_and_lists_who_is_missing(admin, linked_store):
+    page = admin.get("/lineage/sessions/parent/payments")
+    assert page.status_code == 200 and 'id="payments"' in page.text
+    response = admin.get("/lineage/sessions/parent/payments.csv")
+    check_attachment(response, "text/csv", "parent", "payments")
+    rows = {r["participant_code"]: r for r in pacsv.read_csv(io.BytesIO(response.content)).to_pylist()}
+    # p1: 3 + 0.5 * mean(5, 1) = 4.5 points; 4.5 * 0.5 + 2 = 4.25 money
+    assert rows["p1"]["total_points"] == 4.5 and rows["p1"]["total_money"] == 4.25
+    assert rows["p1"]["participant_label"] == "seat1" and rows["p1"]["final"] == "yes"
+    assert rows["p1"]["successor_payoffs"] == "s1:5 s2:1"
+    # p2: no successor payoff known yet: own payoff only, s3 and s4 missing
+    assert rows["p2"]["total_points"] == 0 and rows["p2"]["total_money"] == 2
+    assert rows["p2"]["missing_successors"] == "s3 s4" and rows["p2"]["final"] == "no"
+
+
+def test_session_page_counts_dropouts(admin, linked_store):
+    page = admin.get("/lineage/sessions/child").text
+    assert "1 without a record" in page and "1 recorded without payoff" in page
+    assert 'href="/lineage/sessions/child/payments"' in page
+
+
+def test_payment_routes_need_the_admin_login(anonymous, linked_store):
+    assert anonymous.get("/lineage/sessions/parent/payments", allow_redirects=False).status_code == 302
+    assert anonymous.get("/lineage/sessions/parent/payments.csv", allow_redirects=False).status_code == 403

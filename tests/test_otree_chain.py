@@ -127,3 +127,17 @@ def test_rest_api_answers_400_with_the_message_and_creates_a_good_session(projec
         assert status == 200
         code = json.loads(text)["code"]
     assert HistoryStore(store.root).load_manifest(code).generation == 1
+
+
+def test_custom_export_puts_the_lineage_records_on_otrees_data_page(project, tmp_path):
+    import csv
+
+    store_root = tmp_path / "history"
+    result = run_otree(project, store_root, "test", "pd_advice", "2", "--export", str(tmp_path / "export"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(tmp_path / "export" / "choice_custom.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    store = HistoryStore(store_root)
+    expected = [r for m in store.list_sessions() for r in store.load_session(m.session_code).to_pylist()]
+    assert sorted(r["participant_code"] for r in rows) == sorted(r["participant_code"] for r in expected)
+    assert {r["generation"] for r in rows} == {"1"} and all(r["advice"].startswith("From ") for r in rows)
