@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import math
 import os
 import secrets
 import shutil
@@ -16,7 +15,6 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -24,7 +22,6 @@ from typing import Any, Final
 import pyarrow as pa
 from filelock import FileLock, Timeout
 
-from ._advice import normalize_advice, validate_advice
 from ._errors import (
     CorruptStoreError,
     HistoryStoreError,
@@ -37,9 +34,10 @@ from ._errors import (
 from ._exclusions import Exclusion, read_exclusions, write_exclusion
 from ._files import fsync_dir
 from ._journal import append_to_journal, encode_entries, read_journal
-from ._manifest import MANIFEST_NAME, SessionManifest, read_manifest, utc_now, write_manifest
+from ._manifest import MANIFEST_NAME, SessionManifest, read_manifest, write_manifest
 from ._names import check_lineage_name, check_session_code, is_valid_name
-from ._schema import CHOICES, COOPERATE, ENTRY_FIELDS, RECORD_SCHEMA, ROLES
+from ._records import check_entry
+from ._schema import COOPERATE, RECORD_SCHEMA
 from ._status import SessionStatus, damaged
 from ._snapshot import (
     SNAPSHOT_NAME,
@@ -58,13 +56,6 @@ DEFAULT_ROOT: Final = Path("data") / "history"
 JOURNAL_NAME: Final = "journal.jsonl"
 LOCK_NAME: Final = "journal.jsonl.lock"
 LOCK_TIMEOUT_SECONDS: Final = 30.0
-
-_STRING_FIELDS: Final = (
-    "participant_code", "role", "choice", "advice", "ancestor_session_code",
-    "ancestor_participant_code", "ancestor_advice", "participant_label", "shown_advice_codes",
-)
-_INT_FIELDS: Final = ("group_id", "id_in_group")
-_TIME_FIELDS: Final = ("recorded_at", "completed_at")
 
 # One background worker per process builds snapshots off the participants' requests.
 # Its thread is not a daemon: a process that exits waits for a snapshot being written.
@@ -182,7 +173,7 @@ class HistoryStore:
         When this returns, the records survive a crash.
         Raises SessionNotFoundError, InvalidRecordError, StoreNotWritableError.
         """
-        entries = [_checked_entry(record) for record in records]
+        entries = [check_entry(record) for record in records]
         if not entries:
             return
         session_dir = self.session_dir(session_code)
@@ -402,50 +393,6 @@ class HistoryStore:
             num_completed=sum(1 for r in rows if r.get("payoff") is not None),
             num_cooperated=sum(1 for r in rows if r.get("choice") == COOPERATE),
         )
-
-
-def _checked_entry(record: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(record) - set(ENTRY_FIELDS)
-    if unknown:
-        raise InvalidRecordError(f"Unknown record field(s): {', '.join(sorted(unknown))}")
-    entry = dict(record)
-    if not isinstance(entry.get("participant_code"), str) or not entry["participant_code"]:
-        raise InvalidRecordError("A record needs a participant_code (a non-empty string).")
-    for name in _STRING_FIELDS:
-        if entry.get(name) is not None and not isinstance(entry[name], str):
-            raise InvalidRecordError(f"{name} must be a string, not {type(entry[name]).__name__}")
-    for name in _INT_FIELDS:
-        value = entry.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise InvalidRecordError(f"{name} must be an integer, not {value!r}")
-    if entry.get("role") is not None and entry["role"] not in ROLES:
-        raise InvalidRecordError(f"role must be one of {ROLES}, not {entry['role']!r}")
-    if entry.get("choice") is not None and entry["choice"] not in CHOICES:
-        raise InvalidRecordError(f"choice must be one of {CHOICES}, not {entry['choice']!r}")
-    if entry.get("advice") is not None:
-        if normalize_advice(entry["advice"]) != entry["advice"]:
-            raise InvalidRecordError("advice must be stored as accepted: pass it through normalize_advice")
-        validate_advice(entry["advice"])
-    payoff = entry.get("payoff")
-    if payoff is not None:
-        if isinstance(payoff, bool) or not isinstance(payoff, (int, float)) or not math.isfinite(payoff):
-            raise InvalidRecordError(f"payoff must be a finite number, not {payoff!r}")
-        entry["payoff"] = float(payoff)
-    for name in _TIME_FIELDS:
-        value = entry.get(name)
-        if isinstance(value, datetime):
-            if value.tzinfo is None:
-                raise InvalidRecordError(f"{name} must be timezone-aware (UTC)")
-            entry[name] = value.isoformat()
-        elif value is not None:
-            raise InvalidRecordError(f"{name} must be a datetime, not {value!r}")
-    # A record entry (the choice) is stamped when it is recorded, a completing entry
-    # (the payoff) when it completes; neither overwrites the other's time.
-    if "choice" in entry:
-        entry.setdefault("recorded_at", utc_now().isoformat())
-    if "payoff" in entry:
-        entry.setdefault("completed_at", utc_now().isoformat())
-    return entry
 
 
 def _check_manifest_fits_folder(manifest: SessionManifest, session_dir: Path) -> None:

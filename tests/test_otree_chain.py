@@ -10,7 +10,7 @@ import pytest
 
 from history_store import HistoryStore, SessionManifest
 from tests.conftest import record
-from tests.otree_project import OtreeServer, otree_env, run_otree, run_session
+from tests.otree_project import OtreeServer, run_otree, run_session
 
 pytestmark = pytest.mark.slow
 
