@@ -12,77 +12,26 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from history_store import (
-    RECORD_SCHEMA,
     CorruptStoreError,
     SessionManifest,
     SessionNotFoundError,
     is_valid_name,
     open_default_store,
 )
-from history_store._snapshot import with_manifests
+from history_store._transfer import encode_batches
 
 from .auth import admin_data
 
-UTF8_BOM = b"\xef\xbb\xbf"
 MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "csv": "text/csv",
     "excel.csv": "text/csv",
     "json": "application/json",
 }
-
-
-class _Chunks:
-    """A write-only file for pyarrow writers whose bytes the response takes as they come."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self._position = 0
-        self.closed = False
-
-    def write(self, data: bytes) -> int:
-        self._parts.append(bytes(data))
-        self._position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._position
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-    def take(self) -> bytes:
-        data, self._parts = b"".join(self._parts), []
-        return data
-
-
-def _encode(batches: Iterator[pa.RecordBatch], kind: str, manifests: list[SessionManifest]) -> Iterator[bytes]:
-    sink = _Chunks()
-    if kind == "parquet":
-        schema = with_manifests(RECORD_SCHEMA.empty_table(), manifests).schema
-        with pq.ParquetWriter(sink, schema) as writer:
-            for batch in batches:
-                writer.write_batch(batch)
-                yield sink.take()
-        yield sink.take()
-        return
-    if kind == "excel.csv":
-        yield UTF8_BOM
-    with pacsv.CSVWriter(sink, RECORD_SCHEMA) as writer:
-        yield sink.take()  # the header, even for an empty lineage
-        for batch in batches:
-            writer.write_batch(batch)
-            yield sink.take()
-    yield sink.take()
 
 
 def _json_default(value: object) -> str:
@@ -142,7 +91,7 @@ def _session_body(table: pa.Table, manifest: SessionManifest, kind: str) -> Iter
         document = dict(session=json.loads(manifest.to_json()), records=table.to_pylist())
         yield json.dumps(document, ensure_ascii=False, default=_json_default, indent=1).encode("utf-8")
         return
-    yield from _encode(iter(table.to_batches()), kind, [manifest])
+    yield from encode_batches(table.to_batches(), kind, [manifest])
 
 
 def _lineage_history(request: Request, kind: str) -> Response:
@@ -155,6 +104,6 @@ def _lineage_history(request: Request, kind: str) -> Response:
 
     def body() -> Iterator[bytes]:
         manifests = store.lineage_sessions(name, include_excluded=include_excluded)
-        yield from _encode(store.iter_lineage_batches(name, include_excluded=include_excluded), kind, manifests)
+        yield from encode_batches(store.iter_lineage_batches(name, include_excluded=include_excluded), kind, manifests)
 
     return _attachment(body(), kind, filename)

@@ -26,6 +26,8 @@ from ._payments import PaymentLine, successor_payments
 from ._names import check_lineage_name, check_session_code, is_valid_name
 from ._schema import CHOICES, COLUMN_ROLE, COOPERATE, DEFECT, RECORD_SCHEMA, ROLES, ROW_ROLE, SCHEMA_VERSION
 from ._status import SessionStatus
+from ._transfer import ImportReport, export_lineage, import_file
+from ._verify import VerifyReport, verify_store
 from ._store import HISTORY_DIR_ENV, HistoryStore, default_root, open_default_store
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "Exclusion",
     "HistoryStore",
     "HistoryStoreError",
+    "ImportReport",
     "InvalidAdviceError",
     "InvalidNameError",
     "InvalidRecordError",
@@ -56,14 +59,18 @@ __all__ = [
     "SessionNotFoundError",
     "SessionStatus",
     "StoreNotWritableError",
+    "VerifyReport",
     "advice_problem",
     "check_lineage_name",
     "check_session_code",
     "default_root",
+    "export_lineage",
+    "import_file",
     "is_valid_name",
     "match_ancestors",
     "normalize_advice",
     "open_default_store",
     "successor_payments",
     "validate_advice",
+    "verify_store",
 ]

@@ -80,6 +80,16 @@ def append_to_journal(path: Path, payload: bytes) -> None:
         os.close(fd)
 
 
+def repair_torn_tail(path: Path) -> None:
+    """Cut a torn last line. The caller holds the session's lock."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        _cut_torn_tail(fd, path)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _cut_torn_tail(fd: int, path: Path) -> None:
     size = os.fstat(fd).st_size
     if size == 0 or os.pread(fd, 1, size - 1) == _NEWLINE:
