@@ -51,3 +51,15 @@ def test_there_are_recipes_for_every_reader():
     joined = "\n".join(PYTHON_SNIPPETS)
     for reader in ("pandas", "polars", "duckdb", "HistoryStore"):
         assert reader in joined
+
+
+def test_readme_design_entries_are_the_ones_in_settings():
+    import settings
+
+    entries = [s for s in PYTHON_SNIPPETS if s.lstrip().startswith("dict(")]
+    assert entries, "the README shows ready-to-copy SESSION_CONFIGS entries"
+    documented = eval(f"[{entries[0]}]")  # noqa: S307 - our own README
+    configured = {c["name"]: c for c in settings.SESSION_CONFIGS}
+    assert {d["name"] for d in documented} == {"pd_public_advice", "pd_history", "pd_linked_payoff"}
+    for entry in documented:
+        assert configured[entry["name"]] == entry
