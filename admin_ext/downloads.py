@@ -22,7 +22,7 @@ from history_store import (
     is_valid_name,
     open_default_store,
 )
-from history_store._transfer import encode_batches
+from history_store._transfer import encode_batches, iter_lineage_export
 
 from .auth import admin_data
 
@@ -102,8 +102,4 @@ def _lineage_history(request: Request, kind: str) -> Response:
     include_excluded = request.query_params.get("include_excluded") in ("1", "true", "yes")
     filename = f"lineage-{name}_history{'-excel.csv' if kind == 'excel.csv' else '.' + kind}"
 
-    def body() -> Iterator[bytes]:
-        manifests = store.lineage_sessions(name, include_excluded=include_excluded)
-        yield from encode_batches(store.iter_lineage_batches(name, include_excluded=include_excluded), kind, manifests)
-
-    return _attachment(body(), kind, filename)
+    return _attachment(iter_lineage_export(store, name, kind, include_excluded=include_excluded), kind, filename)

@@ -114,7 +114,9 @@ def _export(store: HistoryStore, args: argparse.Namespace) -> int:
         print(f"error: no lineage {args.lineage!r} in {store.root}", file=sys.stderr)
         return USAGE
     with atomic_output(args.output) as handle:
-        count = export_lineage(store, args.lineage, handle, fmt, include_excluded=args.include_excluded)
+        export_lineage(store, args.lineage, handle, fmt, include_excluded=args.include_excluded,
+                       progress=Progress("export"))
+    count = len(store.lineage_sessions(args.lineage, include_excluded=args.include_excluded))
     print(f"Exported {count} session(s) of lineage {args.lineage} to {args.output}")
     return OK
 

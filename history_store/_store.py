@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from functools import lru_cache
@@ -317,20 +317,22 @@ class HistoryStore:
         return sorted(manifests, key=lambda m: (m.generation, m.created_at, m.session_code))
 
     def iter_lineage_batches(
-        self, lineage: str, *, include_excluded: bool = False
+        self, lineage: str, *, include_excluded: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """The lineage's records session by session: memory stays bounded by one session.
 
         A session that turns out damaged is logged and skipped, so one bad file does
-        not stop the export of the others.
+        not stop the export of the others. progress(done, total) follows the sessions.
         """
-        for manifest in self.lineage_sessions(lineage, include_excluded=include_excluded):
+        manifests = self.lineage_sessions(lineage, include_excluded=include_excluded)
+        for done, manifest in enumerate(manifests, start=1):
             try:
-                table = self.load_session(manifest.session_code)
+                yield from self.load_session(manifest.session_code).to_batches()
             except CorruptStoreError as exc:
                 logger.error("lineage %s: skipping damaged session %s: %s", lineage, manifest.session_code, exc)
-                continue
-            yield from table.to_batches()
+            if progress:
+                progress(done, len(manifests))
 
     def load_lineage(self, lineage: str, *, include_excluded: bool = False) -> pa.Table:
         """Every generation of a lineage in one table."""

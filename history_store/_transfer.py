@@ -9,7 +9,7 @@ the rows. Importing the same file twice changes nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -87,15 +87,23 @@ def encode_batches(
     yield sink.take()
 
 
-def export_lineage(
-    store: HistoryStore, lineage: str, out: BinaryIO, fmt: str, *, include_excluded: bool = False
-) -> int:
-    """Write the lineage to out; returns the number of sessions written."""
+def iter_lineage_export(
+    store: HistoryStore, lineage: str, fmt: str, *, include_excluded: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[bytes]:
+    """The lineage as one file's bytes, produced session by session (for streaming)."""
     manifests = store.lineage_sessions(lineage, include_excluded=include_excluded)
-    batches = store.iter_lineage_batches(lineage, include_excluded=include_excluded)
-    for piece in encode_batches(batches, fmt, manifests):
+    batches = store.iter_lineage_batches(lineage, include_excluded=include_excluded, progress=progress)
+    yield from encode_batches(batches, fmt, manifests)
+
+
+def export_lineage(
+    store: HistoryStore, lineage: str, out: BinaryIO, fmt: str, *, include_excluded: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Write the lineage to out as one Parquet (with manifests) or CSV file."""
+    for piece in iter_lineage_export(store, lineage, fmt, include_excluded=include_excluded, progress=progress):
         out.write(piece)
-    return len(manifests)
 
 
 @dataclass
