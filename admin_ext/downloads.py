@@ -26,6 +26,8 @@ from history_store._transfer import encode_batches, iter_lineage_export
 
 from .auth import admin_data
 
+# Browsers must not second-guess a download's type (e.g. run a CSV of participant text as HTML).
+NO_SNIFF = {"x-content-type-options": "nosniff"}
 MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "csv": "text/csv",
@@ -43,7 +45,7 @@ def _json_default(value: object) -> str:
 def _attachment(body: Iterator[bytes], kind: str, filename: str) -> StreamingResponse:
     return StreamingResponse(
         body, media_type=MEDIA_TYPES[kind],
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
+        headers={"content-disposition": f'attachment; filename="{filename}"', **NO_SNIFF},
     )
 
 

@@ -12,6 +12,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from history_store import CorruptStoreError, PaymentLine, is_valid_name, open_default_store, successor_payments
 
 from .auth import admin_data, admin_page
+from .downloads import NO_SNIFF
 from .render import alert, esc, not_found, page, streamed_page, table
 
 CSV_HEADER = [
@@ -91,5 +92,6 @@ async def payments_csv(request: Request) -> Response:
 
     return StreamingResponse(
         body(), media_type="text/csv",
-        headers={"content-disposition": f'attachment; filename="lineage-{manifest.lineage}_session-{code}_payments.csv"'},
+        headers={"content-disposition": f'attachment; filename="lineage-{manifest.lineage}_session-{code}_payments.csv"',
+                 **NO_SNIFF},
     )

@@ -81,7 +81,8 @@ def streamed_page(render: Callable[[], str], *, status_code: int = 200) -> Strea
             logger.exception("lineage page failed")
             yield b"<p>This page could not be completed; the server log has the details.</p>"
 
-    return StreamingResponse(body(), status_code=status_code, media_type="text/html")
+    return StreamingResponse(body(), status_code=status_code, media_type="text/html",
+                             headers={"x-content-type-options": "nosniff"})
 
 
 def not_found(message: str, *, root: str) -> HTMLResponse:

@@ -164,15 +164,19 @@ def set_payoffs(group: Group):
 
 
 def vars_for_admin_report(subsession: Subsession):
-    """oTree's session admin: where this session sits in its lineage, from the store."""
+    """oTree's session admin: where this session sits in its lineage. Opening it is also
+    the experimenter's way to write records the store missed (after a disk problem)."""
     session = subsession.session
     players = subsession.get_players()
+    pending = [p for p in players if p.field_maybe_none('choice') and not p.history_recorded]
+    flushed = bool(pending) and save_history(pending)
     return dict(
         lineage=subsession.field_maybe_none('lineage'),
         generation=subsession.field_maybe_none('generation'),
         ancestor_session_code=subsession.field_maybe_none('ancestor_session_code'),
         num_recorded=sum(1 for p in players if p.history_recorded),
-        num_unrecorded=sum(1 for p in players if p.field_maybe_none('choice') and not p.history_recorded),
+        num_unrecorded=0 if flushed else len(pending),
+        num_flushed=len(pending) if flushed else 0,
         num_participants=len(players),
         lineage_url=f'/lineage/sessions/{session.code}',
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from datetime import datetime
 from typing import Any, Final
 
 from ._advice import normalize_advice, validate_advice
-from ._errors import InvalidRecordError
+from ._errors import CorruptStoreError, InvalidRecordError
+from ._journal import JournalContents, read_journal
 from ._manifest import utc_now
 from ._schema import CHOICES, ENTRY_FIELDS, ROLES
 
@@ -74,3 +76,15 @@ def _utc_iso(name: str, value: object) -> str:
     if value.tzinfo is None:
         raise InvalidRecordError(f"{name} must be timezone-aware (UTC)")
     return value.isoformat()
+
+
+def read_checked_journal(path: Path) -> JournalContents:
+    """The journal's complete entries, each a valid record: a crafted or damaged line is
+    CorruptStoreError, never served as data."""
+    contents = read_journal(path)
+    for number, entry in enumerate(contents.entries, start=1):
+        try:
+            check_entry(entry, stamp=False)
+        except InvalidRecordError as exc:
+            raise CorruptStoreError(f"{path}: line {number} is not a valid record: {exc}") from None
+    return contents

@@ -33,10 +33,10 @@ from ._errors import (
 )
 from ._exclusions import Exclusion, read_exclusions, write_exclusion
 from ._files import fsync_dir
-from ._journal import append_to_journal, encode_entries, read_journal
+from ._journal import append_to_journal, encode_entries
 from ._manifest import MANIFEST_NAME, SessionManifest, read_manifest, write_manifest
 from ._names import check_lineage_name, check_session_code, is_valid_name
-from ._records import check_entry
+from ._records import check_entry, read_checked_journal
 from ._schema import COOPERATE, RECORD_SCHEMA
 from ._status import SessionStatus, damaged
 from ._snapshot import (
@@ -201,7 +201,7 @@ class HistoryStore:
 
     def read_records(self, session_code: str) -> list[dict[str, Any]]:
         """The session's merged records (one dict per participant), straight from the journal."""
-        contents = read_journal(self.session_dir(session_code) / JOURNAL_NAME)
+        contents = read_checked_journal(self.session_dir(session_code) / JOURNAL_NAME)
         return list(merge_entries(contents.entries).values())
 
     def load_session(self, session_code: str) -> pa.Table:
@@ -221,7 +221,7 @@ class HistoryStore:
         """Rebuild the snapshot from the journal (atomically) and return its table."""
         session_dir = self.session_dir(session_code)
         manifest = self.load_manifest(session_code)
-        contents = read_journal(session_dir / JOURNAL_NAME)
+        contents = read_checked_journal(session_dir / JOURNAL_NAME)
         table = rows_to_table(manifest, merge_entries(contents.entries).values())
         try:
             write_snapshot(session_dir / SNAPSHOT_NAME, table, contents.consumed_bytes)
@@ -382,7 +382,7 @@ class HistoryStore:
         try:
             manifest = read_manifest(folder / MANIFEST_NAME)
             _check_manifest_fits_folder(manifest, folder)
-            rows = list(merge_entries(read_journal(folder / JOURNAL_NAME).entries).values())
+            rows = list(merge_entries(read_checked_journal(folder / JOURNAL_NAME).entries).values())
             snapshot = folder / SNAPSHOT_NAME
             if snapshot.exists():
                 read_snapshot_schema(snapshot)
