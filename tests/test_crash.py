@@ -15,6 +15,7 @@ import pytest
 
 from history_store import HistoryStore, SessionManifest, verify_store
 from tests.conftest import record
+from tests.figures import record_figure
 from tests.otree_project import PROJECT_ROOT
 
 KILLS = 50
@@ -56,6 +57,7 @@ def test_sigkill_mid_append_never_loses_an_acknowledged_record(store, new_sessio
     present = {r["participant_code"] for r in store.read_records(m.session_code)}
     assert acknowledged | {"after-the-crashes"} <= present
     assert len(acknowledged) > KILLS  # the children did real work between kills
+    record_figure("sigkill", kills=KILLS, acknowledged_records=len(acknowledged), records_present=len(present))
 
 
 def test_a_journal_cut_at_every_byte_of_its_last_line_reads_and_repairs(store, new_session):
@@ -75,6 +77,7 @@ def test_a_journal_cut_at_every_byte_of_its_last_line_reads_and_repairs(store, n
         assert journal.read_bytes() == intact + journal.read_bytes()[len(intact):]
         assert [r["participant_code"] for r in store.read_records(m.session_code)] == ["p1", "p2", "p4"]
         journal.write_bytes(full)
+    record_figure("torn-journal", cut_positions=len(full) - len(intact))
 
 
 SNAPSHOT_CRASH = """
@@ -132,6 +135,7 @@ def test_four_processes_times_250_appends(store, new_session, sessions):
         seen.extend(r["participant_code"] for r in snapshot_rows)
     assert sorted(seen) == sorted(f"w{n}-{i}" for n in range(4) for i in range(250))
     assert verify_store(store, repair=True).clean
+    record_figure(f"concurrent-writers-{sessions}", processes=4, appends_each=250, records=len(seen))
 
 
 REGISTRAR = """

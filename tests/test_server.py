@@ -18,6 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from history_store import HistoryStore, SessionManifest, verify_store
+from tests.figures import record_figure
 from tests.otree_project import OtreeServer
 from tests.participants import Participant
 
@@ -82,6 +83,7 @@ def test_a_server_killed_mid_generation_loses_no_accepted_choice(project, tmp_pa
     assert all(r["payoff"] == 3.0 for r in rows)
     assert not [p for p in people if p.server_errors]
     assert not [f for f in verify_store(store).findings if f.is_damage]
+    record_figure("server-sigkill", participants=len(people), accepted_before_kill=len(accepted), records=len(rows))
 
 
 def big_lineage(store: HistoryStore, sessions: int = 20, per_session: int = 2500) -> int:
@@ -129,3 +131,6 @@ def test_a_whole_lab_of_100_while_a_large_lineage_downloads(project, tmp_path):
         table = pq.read_table(snapshot)
         assert table.num_rows == 100 and table.column("payoff").null_count == 0
         assert Counter(table.column("participant_code").to_pylist()) == Counter(codes)
+    requests_made = sum(len(p.statuses) for p in people)
+    record_figure("lab-of-100", participants=len(people), client_threads=CLIENT_THREADS, http_responses=requests_made,
+                  server_errors=0, lineage_records_downloaded=big_rows, download_seconds=round(downloaded["seconds"], 2))
