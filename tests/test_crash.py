@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from history_store import HistoryStore, SessionManifest, verify_store
+from history_store import SessionManifest, verify_store
 from tests.conftest import record
 from tests.figures import record_figure
 from tests.otree_project import PROJECT_ROOT
