@@ -6,6 +6,7 @@ Usable from oTree apps, scripts and notebooks alike; imports neither oTree nor S
 from __future__ import annotations
 
 from ._advice import MAX_ADVICE_LENGTH, advice_problem, normalize_advice, validate_advice
+from ._backup import BackupReport, RestoreRefusedError, RestoreReport, backup_store, restore_store
 from ._errors import (
     AncestorLineageError,
     AncestorRoleMissingError,
@@ -44,6 +45,7 @@ __all__ = [
     "AncestorCandidate",
     "AncestorLineageError",
     "AncestorRoleMissingError",
+    "BackupReport",
     "CorruptStoreError",
     "Exclusion",
     "HistoryStore",
@@ -54,6 +56,8 @@ __all__ = [
     "InvalidRecordError",
     "NoAncestorError",
     "PaymentLine",
+    "RestoreRefusedError",
+    "RestoreReport",
     "SessionExistsError",
     "SessionManifest",
     "SessionNotFoundError",
@@ -61,6 +65,7 @@ __all__ = [
     "StoreNotWritableError",
     "VerifyReport",
     "advice_problem",
+    "backup_store",
     "check_lineage_name",
     "check_session_code",
     "default_root",
@@ -70,6 +75,7 @@ __all__ = [
     "match_ancestors",
     "normalize_advice",
     "open_default_store",
+    "restore_store",
     "successor_payments",
     "validate_advice",
     "verify_store",

@@ -1,4 +1,4 @@
-"""python -m history_store: list, show, export, verify, import.
+"""python -m history_store: list, show, export, verify, import, backup, restore.
 
 Exit codes a script can rely on: 0 done (verify: clean, or everything repaired);
 1 done, but problems remain (verify found damage, import met conflicts);
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
+from ._backup import RestoreRefusedError, backup_store, restore_store
 from ._errors import HistoryStoreError
 from ._files import atomic_output
 from ._store import HISTORY_DIR_ENV, HistoryStore, default_root
@@ -59,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("--repair", action="store_true")
     imported = commands.add_parser("import", help="bring a lineage exported elsewhere (Parquet) into this store")
     imported.add_argument("file", type=Path)
+    backup = commands.add_parser("backup", help="the whole store to one file, safe while oTree runs")
+    backup.add_argument("file", type=Path)
+    restore = commands.add_parser("restore", help="a backup into an empty store (or --merge into this one)")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--merge", action="store_true",
+                         help="add what the backup has and this store lacks; refuse if any record differs")
     args = parser.parse_args(argv)
 
     store = HistoryStore(args.store if args.store is not None else default_root())
@@ -147,4 +154,24 @@ def _import(store: HistoryStore, args: argparse.Namespace) -> int:
     return PROBLEMS if report.conflicts else OK
 
 
-COMMANDS = {"list": _list, "show": _show, "export": _export, "verify": _verify, "import": _import}
+def _backup(store: HistoryStore, args: argparse.Namespace) -> int:
+    report = backup_store(store, args.file)
+    print(f"Backed up {report.sessions} session(s), {report.records} record(s) to {args.file}")
+    return OK
+
+
+def _restore(store: HistoryStore, args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        print(f"error: no file {args.file}", file=sys.stderr)
+        return USAGE
+    try:
+        report = restore_store(store, args.file, merge=args.merge)
+    except RestoreRefusedError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return PROBLEMS
+    print(f"Restored {len(report.sessions_added)} session(s), {report.records_added} record(s) into {store.root}")
+    return OK
+
+
+COMMANDS = {"list": _list, "show": _show, "export": _export, "verify": _verify, "import": _import,
+            "backup": _backup, "restore": _restore}
