@@ -86,3 +86,31 @@ def otree_asgi_app(tmp_path_factory):
         os.environ.clear()
         os.environ.update(saved_env)
     return app
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A PostgreSQL server for the whole run; skipped on a laptop without PostgreSQL, a
+    failure in CI (where scripts/test installs it), so a broken set-up cannot hide."""
+    import os
+
+    from tests.postgres import INSTALL_HINT, ThrowawayCluster, postgres_bin
+
+    if postgres_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail(INSTALL_HINT)
+        pytest.skip(INSTALL_HINT)
+    cluster = ThrowawayCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_env(request, tmp_path):
+    """The environment oTree needs for each database backend (SQLite: db.sqlite3 in its folder)."""
+    if request.param == "sqlite":
+        return {}
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = f"otree_{tmp_path.name.lower().replace('-', '_').replace('[', '_').replace(']', '')}"[:60]
+    return {"DATABASE_URL": cluster.create_database(name)}

@@ -10,7 +10,7 @@ import pytest
 
 from history_store import HistoryStore, SessionManifest
 from tests.conftest import record
-from tests.otree_project import OtreeServer, run_otree, run_session
+from tests.otree_project import OtreeServer, otree_env, run_otree, run_session
 
 pytestmark = pytest.mark.slow
 
@@ -27,15 +27,19 @@ def check_ancestry(store: HistoryStore, child_code: str, parent_code: str) -> No
         assert ancestor["advice"].startswith(f"From {ancestor['participant_code']}:")
 
 
-def test_three_generations_read_their_ancestors_advice_and_outlive_resetdb(project, tmp_path):
+def test_three_generations_read_their_ancestors_advice_and_outlive_resetdb(project, tmp_path, database_env):
+    """On SQLite and on a real PostgreSQL server, with `otree resetdb` between days."""
     store_root = tmp_path / "history"
-    gen1 = run_session(project, store_root, participants=4)
-    gen2 = run_session(project, store_root, participants=6, case=1, ancestor_session=gen1.code)
+    env = otree_env(store_root, **database_env)
+    gen1 = run_session(project, store_root, participants=4, env=env)
+    gen2 = run_session(project, store_root, participants=6, case=1, ancestor_session=gen1.code, env=env)
     assert gen1.code and gen2.code, (gen1.output, gen2.output)
 
-    reset = run_otree(project, store_root, "resetdb", "--noinput")
+    reset = run_otree(project, store_root, "resetdb", "--noinput", env=env)
     assert reset.returncode == 0, reset.stderr
-    gen3 = run_session(project, store_root, participants=4, ancestor_session="latest")
+    if database_env:
+        assert "postgresql" in reset.stdout + reset.stderr  # oTree really used PostgreSQL
+    gen3 = run_session(project, store_root, participants=4, ancestor_session="latest", env=env)
     assert gen3.code, gen3.output
 
     store = HistoryStore(store_root)

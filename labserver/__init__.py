@@ -1,0 +1,1 @@
+"""Running the project on a lab server: systemd units, a nightly backup, and `doctor`."""
