@@ -17,18 +17,25 @@ from types import ModuleType
 
 
 def call_after_import(module_name: str, callback: Callable[[ModuleType], None]) -> None:
-    """callback(module) once module_name is imported (at once if it already is)."""
+    """callback(module) once module_name is imported (at once if it already is).
+
+    Several callbacks may wait for one module; each runs once, in the order given.
+    """
     if module_name in sys.modules:
         callback(sys.modules[module_name])
         return
-    if not any(isinstance(f, _AfterImportFinder) and f.module_name == module_name for f in sys.meta_path):
-        sys.meta_path.insert(0, _AfterImportFinder(module_name, callback))
+    for finder in sys.meta_path:
+        if isinstance(finder, _AfterImportFinder) and finder.module_name == module_name:
+            if callback not in finder.callbacks:
+                finder.callbacks.append(callback)
+            return
+    sys.meta_path.insert(0, _AfterImportFinder(module_name, callback))
 
 
 class _AfterImportFinder(importlib.abc.MetaPathFinder):
     def __init__(self, module_name: str, callback: Callable[[ModuleType], None]) -> None:
         self.module_name = module_name
-        self.callback = callback
+        self.callbacks = [callback]
 
     def find_spec(self, fullname, path, target=None):
         if fullname != self.module_name:
@@ -37,18 +44,19 @@ class _AfterImportFinder(importlib.abc.MetaPathFinder):
         spec = importlib.util.find_spec(fullname)
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _CallbackLoader(spec.loader, self.callback)
+        spec.loader = _CallbackLoader(spec.loader, self.callbacks)
         return spec
 
 
 class _CallbackLoader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader, callback: Callable[[ModuleType], None]) -> None:
+    def __init__(self, loader: importlib.abc.Loader, callbacks: list[Callable[[ModuleType], None]]) -> None:
         self.loader = loader
-        self.callback = callback
+        self.callbacks = callbacks
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         self.loader.exec_module(module)
-        self.callback(module)
+        for callback in self.callbacks:
+            callback(module)

@@ -27,6 +27,14 @@ def normalize_advice(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip(TRIMMED_CHARACTERS)
 
 
+def _encodes_as_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def advice_problem(text: str) -> str | None:
     """Why this (raw) advice cannot be accepted, in words for the participant; None if it can."""
     advice = normalize_advice(text)
@@ -34,7 +42,7 @@ def advice_problem(text: str) -> str | None:
         return "Please write some advice for the next participant."
     if "\x00" in advice:
         return "Your advice contains a character that cannot be stored (NUL). Please remove it."
-    if any("\ud800" <= ch <= "\udfff" for ch in advice):
+    if not _encodes_as_utf8(advice):  # lone surrogates: no file format can hold them
         return "Your advice contains an invalid character. Please retype it."
     if len(advice) > MAX_ADVICE_LENGTH:
         return (

@@ -46,7 +46,7 @@ class BackupReport:
 
 def backup_store(store: HistoryStore, target: Path) -> BackupReport:
     """Write the whole store to a tar file at target (atomically)."""
-    from ._store import JOURNAL_NAME, LOCK_NAME
+    from ._store import JOURNAL_NAME
 
     report = BackupReport()
     listing: dict[str, dict[str, object]] = {}
@@ -61,7 +61,7 @@ def backup_store(store: HistoryStore, target: Path) -> BackupReport:
         for lineage in store.list_lineages():
             lineage_dir = store.lineage_dir(lineage)
             for folder in sorted(lineage_dir.glob("session=*")):
-                with FileLock(folder / LOCK_NAME, timeout=60):
+                with store.folder_lock(folder):
                     files = {name: (folder / name).read_bytes() for name in (MANIFEST_NAME, JOURNAL_NAME, SNAPSHOT_NAME)
                              if (folder / name).exists()}
                 journal = files.get(JOURNAL_NAME, b"")

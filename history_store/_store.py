@@ -83,6 +83,7 @@ class HistoryStore:
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
         self._session_dirs: dict[str, Path] = {}
+        self._locks: dict[Path, FileLock] = {}
         self._pending_snapshots: set[str] = set()
         self._pending_guard = threading.Lock()
 
@@ -115,6 +116,14 @@ class HistoryStore:
             return sorted(p for p in self.root.glob("lineage=*") if p.is_dir())
         except OSError:
             return []
+
+    def folder_lock(self, session_dir: Path) -> FileLock:
+        """The session folder's lock (journal appends, backups, repairs). One instance per
+        folder is kept: creating a FileLock costs as much as taking it."""
+        lock = self._locks.get(session_dir)
+        if lock is None:
+            lock = self._locks.setdefault(session_dir, FileLock(session_dir / LOCK_NAME, timeout=LOCK_TIMEOUT_SECONDS))
+        return lock
 
     def session_exists(self, session_code: str) -> bool:
         try:
@@ -179,7 +188,7 @@ class HistoryStore:
         session_dir = self.session_dir(session_code)
         payload = encode_entries(entries)
         try:
-            with FileLock(session_dir / LOCK_NAME, timeout=LOCK_TIMEOUT_SECONDS):
+            with self.folder_lock(session_dir):
                 append_to_journal(session_dir / JOURNAL_NAME, payload)
         except Timeout:
             raise StoreNotWritableError(

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from filelock import FileLock
-
 from ._errors import CorruptStoreError, InvalidRecordError
 from ._journal import read_journal, repair_torn_tail
 from ._manifest import MANIFEST_NAME, read_manifest
@@ -48,7 +46,7 @@ class VerifyReport:
 
 def verify_store(store: HistoryStore, *, repair: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> VerifyReport:
-    from ._store import JOURNAL_NAME, LOCK_NAME
+    from ._store import JOURNAL_NAME
 
     report = VerifyReport()
     folders = [f for lineage in store.list_lineages() for f in sorted(store.lineage_dir(lineage).glob("session=*"))]
@@ -79,7 +77,7 @@ def verify_store(store: HistoryStore, *, repair: bool = False,
         if contents.torn_tail_bytes:
             repaired = False
             if repair:
-                with FileLock(folder / LOCK_NAME, timeout=30):
+                with store.folder_lock(folder):
                     repair_torn_tail(journal)
                 repaired = True
             found(f"torn last journal line ({contents.torn_tail_bytes} bytes, never acknowledged)", repaired=repaired)
