@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import io
 import os
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 
 from history_store import HistoryStore, SessionManifest, open_default_store
 
@@ -49,31 +47,6 @@ def bench_overview(client, runs: int) -> tuple[Timings, float]:
         samples.append(time.perf_counter() - started)
         assert response.status_code == 200
     return Timings(samples), cold
-
-
-def _rss_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field):
-            return int(line.split()[1])
-    return 0
-
-
-def bench_download(client, lineage: str, expected_rows: int, runs: int) -> tuple[Timings, float]:
-    """(timings to the last byte, peak RSS growth in MB during the downloads)."""
-    baseline = _rss_kib("VmRSS:")
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
-    except OSError:
-        pass
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(f"/lineage/lineages/{lineage}/history.parquet")
-        samples.append(time.perf_counter() - started)
-        assert response.status_code == 200
-    assert pq.read_table(io.BytesIO(response.content)).num_rows == expected_rows
-    growth_mb = (_rss_kib("VmHWM:") - baseline) / 1024
-    return Timings(samples), growth_mb
 
 
 def store_for_env(root: Path) -> HistoryStore:

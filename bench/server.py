@@ -6,7 +6,6 @@ The HTTP driver is the one the reliability tests use (tests/participants.py)."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import urllib.request
@@ -93,5 +92,31 @@ def bench_store_share(server: OtreeServer, probe_out: Path, participants: int) -
     return delta
 
 
-def environment_note() -> str:
-    return f"{os.cpu_count()} cores"
+def _status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
+
+
+def bench_download(server: OtreeServer, lineage: str, runs: int) -> tuple[Timings, float, int]:
+    """(time to the last byte of each download, the server's peak RSS growth in MB, rows)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    pid = server.process.pid
+    baseline = _status_kib(pid, "VmRSS:")
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset the server's peak RSS to its RSS now
+    except OSError:
+        pass
+    samples, body = [], b""
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = requests.get(f"{server.url}/lineage/lineages/{lineage}/history.parquet", timeout=600)
+        body = response.content
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    growth_mb = (_status_kib(pid, "VmHWM:") - baseline) / 1024
+    return Timings(samples), growth_mb, pq.read_table(io.BytesIO(body)).num_rows

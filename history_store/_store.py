@@ -84,6 +84,8 @@ class HistoryStore:
         self.root = Path(root) if root is not None else default_root()
         self._session_dirs: dict[str, Path] = {}
         self._locks: dict[Path, FileLock] = {}
+        # folder -> (the files' sizes and mtimes, its status): listings re-read only what changed
+        self._statuses: dict[Path, tuple[tuple[object, ...], SessionStatus]] = {}
         self._pending_snapshots: set[str] = set()
         self._pending_guard = threading.Lock()
 
@@ -99,7 +101,7 @@ class HistoryStore:
         """The session's folder. Raises SessionNotFoundError, InvalidNameError."""
         check_session_code(session_code)
         cached = self._session_dirs.get(session_code)
-        if cached is not None and cached.is_dir():
+        if cached is not None:  # folders are never moved or deleted by the store
             return cached
         for lineage_dir in self._lineage_dirs():
             candidate = lineage_dir / f"session={session_code}"
@@ -377,12 +379,21 @@ class HistoryStore:
         for name in lineages:
             exclusions = self.excluded_sessions(name)
             for folder in sorted(self.lineage_dir(name).glob("session=*")):
-                status = self._inspect(name, folder)
+                status = self._cached_status(name, folder)
                 exclusion = exclusions.get(status.session_code)
                 if exclusion is not None:
                     status = replace(status, excluded_reason=exclusion.reason)
                 statuses.append(status)
         return sorted(statuses, key=lambda s: (s.manifest.created_at if s.manifest else "", s.session_code))
+
+    def _cached_status(self, lineage: str, folder: Path) -> SessionStatus:
+        signature = tuple(_file_signature(folder / name) for name in (MANIFEST_NAME, JOURNAL_NAME, SNAPSHOT_NAME))
+        cached = self._statuses.get(folder)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        status = self._inspect(lineage, folder)
+        self._statuses[folder] = (signature, status)
+        return status
 
     def _inspect(self, lineage: str, folder: Path) -> SessionStatus:
         code = folder.name.removeprefix("session=")
@@ -404,6 +415,14 @@ class HistoryStore:
             num_completed=sum(1 for r in rows if r.get("payoff") is not None),
             num_cooperated=sum(1 for r in rows if r.get("choice") == COOPERATE),
         )
+
+
+def _file_signature(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _check_manifest_fits_folder(manifest: SessionManifest, session_dir: Path) -> None:

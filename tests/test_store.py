@@ -246,3 +246,12 @@ def test_explicit_timestamps_are_kept(store, new_session):
     when = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
     store.append_records(m.session_code, [record("p1", recorded_at=when)])
     assert store.load_session(m.session_code).to_pylist()[0]["recorded_at"] == when
+
+
+def test_session_statuses_follow_every_change_of_a_session(store, new_session):
+    m = new_session()
+    assert store.session_statuses()[0].num_records == 0
+    store.append_records(m.session_code, [record("p1")])
+    assert store.session_statuses()[0].num_records == 1
+    (store.session_dir(m.session_code) / "journal.jsonl").write_bytes(b"garbage\n{}\n")
+    assert store.session_statuses()[0].is_damaged
