@@ -8,7 +8,7 @@ batches at a time rather than the lineage.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
 import pyarrow as pa
@@ -25,6 +25,7 @@ from history_store import (
 from history_store._transfer import encode_batches, iter_lineage_export
 
 from .auth import admin_data
+from .background import run_in_background_thread
 
 # Browsers must not second-guess a download's type (e.g. run a CSV of participant text as HTML).
 NO_SNIFF = {"x-content-type-options": "nosniff"}
@@ -42,7 +43,7 @@ def _json_default(value: object) -> str:
     raise TypeError(type(value).__name__)
 
 
-def _attachment(body: Iterator[bytes], kind: str, filename: str) -> StreamingResponse:
+def _attachment(body: Iterator[bytes] | AsyncIterator[bytes], kind: str, filename: str) -> StreamingResponse:
     return StreamingResponse(
         body, media_type=MEDIA_TYPES[kind],
         headers={"content-disposition": f'attachment; filename="{filename}"', **NO_SNIFF},
@@ -104,4 +105,5 @@ def _lineage_history(request: Request, kind: str) -> Response:
     include_excluded = request.query_params.get("include_excluded") in ("1", "true", "yes")
     filename = f"lineage-{name}_history{'-excel.csv' if kind == 'excel.csv' else '.' + kind}"
 
-    return _attachment(iter_lineage_export(store, name, kind, include_excluded=include_excluded), kind, filename)
+    export = iter_lineage_export(store, name, kind, include_excluded=include_excluded)
+    return _attachment(run_in_background_thread(export), kind, filename)

@@ -107,10 +107,20 @@ def read_snapshot_schema(path: Path) -> pa.Schema:
     return schema
 
 
-def read_snapshot(path: Path) -> pa.Table:
-    """The snapshot's table. Raises CorruptStoreError if it is unreadable or not ours."""
-    read_snapshot_schema(path)
+def read_fresh_snapshot(path: Path, journal_size: int) -> pa.Table | None:
+    """The snapshot's table if it reflects a journal of journal_size bytes; None if it is
+    missing, stale or unreadable (then it is rebuilt). One open, one footer read.
+    Raises CorruptStoreError for a fresh-looking file that does not have the record schema."""
     try:
-        return pq.read_table(path)
+        parquet = pq.ParquetFile(path)
+        stamp = int((parquet.schema_arrow.metadata or {})[JOURNAL_BYTES_KEY])
+    except (OSError, KeyError, ValueError, pa.ArrowException):
+        return None
+    if stamp != journal_size:
+        return None
+    if parquet.schema_arrow.remove_metadata() != RECORD_SCHEMA.remove_metadata():
+        raise CorruptStoreError(f"{path} does not have the record schema")
+    try:
+        return parquet.read()
     except (OSError, pa.ArrowException) as exc:
         raise CorruptStoreError(f"{path} cannot be read: {exc}") from None

@@ -42,10 +42,9 @@ from ._status import SessionStatus, damaged
 from ._snapshot import (
     SNAPSHOT_NAME,
     merge_entries,
-    read_snapshot,
+    read_fresh_snapshot,
     read_snapshot_schema,
     rows_to_table,
-    snapshot_journal_bytes,
     write_snapshot,
 )
 
@@ -223,10 +222,8 @@ class HistoryStore:
         """
         session_dir = self.session_dir(session_code)
         snapshot = session_dir / SNAPSHOT_NAME
-        journal_size = (session_dir / JOURNAL_NAME).stat().st_size
-        if snapshot_journal_bytes(snapshot) == journal_size:
-            return read_snapshot(snapshot)
-        return self.refresh_snapshot(session_code)
+        fresh = read_fresh_snapshot(snapshot, (session_dir / JOURNAL_NAME).stat().st_size)
+        return fresh if fresh is not None else self.refresh_snapshot(session_code)
 
     def refresh_snapshot(self, session_code: str) -> pa.Table:
         """Rebuild the snapshot from the journal (atomically) and return its table."""
