@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if not args.quick:
-        args.out.write_text("\n".join(lines) + "\n")
+        notes = Path(__file__).with_name("NOTES.md")
+        args.out.write_text("\n".join(lines) + "\n\n" + (notes.read_text() if notes.exists() else ""))
         print(f"\nWritten to {args.out}")
     return 0
 
