@@ -9,6 +9,8 @@ import sys
 import tarfile
 import time
 
+import pytest
+
 from history_store import HistoryStore, SessionManifest, verify_store
 from tests.conftest import record
 from tests.otree_project import PROJECT_ROOT
@@ -121,3 +123,34 @@ def test_a_backup_taken_while_records_arrive_holds_every_record_acknowledged_bef
     report = verify_store(restored, repair=True)
     assert not [f for f in report.findings if f.is_damage], report.findings
     assert acknowledged_before <= {r["participant_code"] for r in restored.read_records("live")}
+
+
+@pytest.mark.slow
+def test_backups_taken_while_an_otree_generation_plays_restore_clean(project, tmp_path):
+    import threading
+
+    from tests.otree_project import run_session
+
+    store = HistoryStore(tmp_path / "history")
+    first = run_session(project, store.root, participants=4)
+    result: dict = {}
+    playing = threading.Thread(target=lambda: result.update(run=run_session(
+        project, store.root, participants=40, ancestor_session=first.code)))
+    playing.start()
+    backups = []
+    while playing.is_alive() or not backups:
+        before = {m.session_code: {r["participant_code"] for r in store.read_records(m.session_code)}
+                  for m in store.list_sessions()}
+        archive = tmp_path / f"during-{len(backups)}.tar"
+        assert cli(store.root, "backup", str(archive)).returncode == 0
+        backups.append((archive, before))
+        time.sleep(1.0)
+    playing.join()
+    assert result["run"].code, result["run"].output
+    for index, (archive, before) in enumerate(backups):
+        restored = HistoryStore(tmp_path / f"restored-{index}")
+        assert cli(restored.root, "restore", str(archive)).returncode == 0
+        assert not [f for f in verify_store(restored, repair=True).findings if f.is_damage]
+        for code, participants in before.items():
+            assert participants <= {r["participant_code"] for r in restored.read_records(code)}
+    assert len(backups) >= 2

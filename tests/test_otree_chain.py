@@ -92,6 +92,8 @@ def seeded_store(root) -> HistoryStore:
         (dict(lineage="../escape"), "Invalid lineage name"),
         (dict(ancestor_session="../../etc"), "use an earlier session's code"),
         (dict(payoff_temptation="lots"), "payoff_temptation"),
+        (dict(lineage=5), "Invalid lineage name"),
+        (dict(ancestor_session=5), "must be text"),
     ],
 )
 def test_bad_lineage_settings_refuse_the_session_and_leave_the_store_untouched(project, tmp_path, overrides, message):
