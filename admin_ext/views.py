@@ -83,8 +83,8 @@ def _lineage_section(root: str, lineage: str, members: list[SessionStatus]) -> s
     tree = lineage_tree(healthy, lambda code: f"{root}/sessions/{code}")
     rows = [
         f'<tr class="{"excluded" if s.is_excluded else ""}"><td><a href="{esc(root)}/sessions/{esc(s.session_code)}">'
-        f"{esc(s.session_code)}</a></td><td>{s.generation}</td><td>{esc(s.manifest.created_at[:16].replace('T', ' '))}</td>"
-        f"<td>{s.num_records}/{s.manifest.num_participants}</td><td>{percent(s.cooperation_rate)}</td>"
+        f"{esc(s.session_code)}</a></td><td>{esc(s.generation)}</td><td>{esc(s.manifest.created_at[:16].replace('T', ' '))}</td>"
+        f"<td>{esc(s.num_records)}/{esc(s.manifest.num_participants)}</td><td>{percent(s.cooperation_rate)}</td>"
         f"<td>{'excluded: ' + esc(s.excluded_reason) if s.is_excluded else ('demo' if s.manifest.is_demo else '')}</td></tr>"
         for s in healthy
     ]
@@ -121,18 +121,18 @@ async def session_page(request: Request) -> Response:
         recorded = sum(1 for r in rows if r["choice"])
         facts = [
             ("Lineage", esc(manifest.lineage)),
-            ("Generation", manifest.generation),
+            ("Generation", esc(manifest.generation)),
             ("Ancestor", _session_link(root, manifest.ancestor_session_code) or "none (first generation)"),
             ("Descendants", ", ".join(_session_link(root, d.session_code) for d in descendants) or "none yet"),
             ("Created (UTC)", esc(manifest.created_at)),
             ("Config", esc(manifest.config_name) + (" (demo)" if manifest.is_demo else "")),
-            ("Recorded", f"{recorded} of {manifest.num_participants} participants"),
-            ("Dropped out", f"{manifest.num_participants - recorded} without a record (never used as ancestors); "
+            ("Recorded", f"{recorded} of {esc(manifest.num_participants)} participants"),
+            ("Dropped out", f"{esc(manifest.num_participants - recorded)} without a record (never used as ancestors); "
                             f"{sum(1 for r in rows if r['choice'] and r['payoff'] is None)} recorded without payoff"),
             ("Payments", f'<a href="{esc(root)}/sessions/{esc(code)}/payments">payment report</a>'
                          + (f" (successor weight {esc(manifest.config.get('successor_weight'))})"
                             if manifest.config.get("successor_weight") else "")),
-            ("Matching seed", manifest.matching_seed),
+            ("Matching seed", esc(manifest.matching_seed)),
         ]
         body = [
             alert(f"Excluded from the lineage: {esc(exclusion.reason)}", "secondary") if exclusion else "",

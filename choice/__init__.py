@@ -147,16 +147,26 @@ def advice_error_message(player: Player, value):
     return advice_problem(value)
 
 
+def made_choice(player: Player) -> bool:
+    """False for a participant the experimenter advanced past Choice (a dropout)."""
+    return player.field_maybe_none('choice') in (COOPERATE, DEFECT)
+
+
 def save_history(players):
-    return lineage.save_history(players[0].session.code, players, history_entry)
+    players = [p for p in players if made_choice(p)]  # a dropout leaves no record
+    return bool(players) and lineage.save_history(players[0].session.code, players, history_entry)
 
 
 def set_payoffs(group: Group):
     matrix = payoff_matrix(group.session)
     row = group.get_player_by_role(C.ROW_ROLE)
     column = group.get_player_by_role(C.COLUMN_ROLE)
-    row.payoff = matrix[(row.choice, column.choice)]
-    column.payoff = matrix[(column.choice, row.choice)]
+    for player, other in ((row, column), (column, row)):
+        # A participant advanced past Choice by the experimenter earns nothing; their
+        # partner is paid as if they had defected.
+        own_choice = player.field_maybe_none('choice')
+        other_choice = other.choice if made_choice(other) else DEFECT
+        player.payoff = matrix[(own_choice, other_choice)] if made_choice(player) else 0
     group.payoffs_set = True
     # Both completions in one lock and one fsync; off-request snapshot once all are in.
     if save_history([row, column]):
@@ -240,6 +250,8 @@ class Choice(Page):
 
     @staticmethod
     def before_next_page(player: Player, timeout_happened):
+        if timeout_happened:
+            return  # advanced by the experimenter: no choice, no advice, never an ancestor
         player.advice = normalize_advice(player.advice)
         player.recorded_at = lineage.utc_now_iso()
         # Durable now, so advice survives even if the partner never arrives.
@@ -253,7 +265,7 @@ class ResultsWaitPage(WaitPage):
 class Results(Page):
     @staticmethod
     def vars_for_template(player: Player):
-        if not player.history_recorded:
+        if not player.history_recorded and made_choice(player):
             save_history([player])  # the store was unavailable earlier: try again
         other = player.get_others_in_group()[0]
         return dict(other=other)

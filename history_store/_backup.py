@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import secrets
+import shutil
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -20,11 +22,11 @@ from filelock import FileLock
 
 from ._errors import CorruptStoreError, HistoryStoreError
 from ._exclusions import EXCLUSIONS_NAME
-from ._files import atomic_output, fsync_dir
+from ._files import atomic_output, fsync_dir, write_atomically
 from ._journal import append_to_journal, encode_entries, read_journal
 from ._manifest import MANIFEST_NAME, SessionManifest, utc_now
 from ._names import is_valid_name
-from ._records import check_entry
+from ._records import ADDS, CONFLICT, check_entry, compare_records
 from ._snapshot import SNAPSHOT_NAME, merge_entries
 
 if TYPE_CHECKING:
@@ -61,6 +63,8 @@ def backup_store(store: HistoryStore, target: Path) -> BackupReport:
         for lineage in store.list_lineages():
             lineage_dir = store.lineage_dir(lineage)
             for folder in sorted(lineage_dir.glob("session=*")):
+                if not is_valid_name(folder.name.removeprefix("session=")):
+                    continue  # a stray copy (e.g. session=X.bak) is not a session; verify reports it
                 with store.folder_lock(folder):
                     files = {name: (folder / name).read_bytes() for name in (MANIFEST_NAME, JOURNAL_NAME, SNAPSHOT_NAME)
                              if (folder / name).exists()}
@@ -68,7 +72,7 @@ def backup_store(store: HistoryStore, target: Path) -> BackupReport:
                 files[JOURNAL_NAME] = journal[: journal.rfind(b"\n") + 1]  # a torn tail was never acknowledged
                 for name, data in files.items():
                     add(f"{lineage_dir.name}/{folder.name}/{name}", data)
-                records = len({json.loads(line)["participant_code"] for line in files[JOURNAL_NAME].splitlines()})
+                records = _count_participants(files[JOURNAL_NAME])  # a damaged line is copied, not judged
                 listing.setdefault("sessions", {})[folder.name.removeprefix("session=")] = dict(  # type: ignore[index]
                     lineage=lineage, records=records)
                 report.sessions += 1
@@ -83,6 +87,16 @@ def backup_store(store: HistoryStore, target: Path) -> BackupReport:
         info.size = len(data)
         archive.addfile(info, io.BytesIO(data))
     return report
+
+
+def _count_participants(journal: bytes) -> int:
+    codes = set()
+    for line in journal.splitlines():
+        try:
+            codes.add(json.loads(line)["participant_code"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return len(codes)
 
 
 @dataclass
@@ -119,7 +133,7 @@ def restore_store(store: HistoryStore, source: Path, *, merge: bool = False) -> 
     only with merge, which adds what is missing and refuses (changing nothing) if any
     record or manifest differs. Raises RestoreRefusedError, CorruptStoreError."""
     summary, members = _read_backup(source)
-    if store.list_lineages() and any(store.lineage_dir(l).glob("session=*") for l in store.list_lineages()):
+    if any(any(store.lineage_dir(name).glob("session=*")) for name in store.list_lineages()):
         if not merge:
             raise RestoreRefusedError(
                 f"The store at {store.root} is not empty: restore into an empty folder, or pass --merge "
@@ -146,10 +160,11 @@ def restore_store(store: HistoryStore, source: Path, *, merge: bool = False) -> 
         held = {r["participant_code"]: r for r in store.read_records(code)}
         missing = []
         for participant, row in backup_rows.items():
-            if participant not in held:
-                missing.append(check_entry(row, stamp=False))
-            elif check_entry(held[participant], stamp=False) != check_entry(row, stamp=False):
+            relation = ADDS if participant not in held else compare_records(held[participant], row)
+            if relation == CONFLICT:
                 report.conflicts.append(f"session {code}: participant {participant} differs from this store's record")
+            elif relation == ADDS:
+                missing.append(check_entry(row, stamp=False))
         if missing:
             plan.append((key, files, missing))
     if report.conflicts:
@@ -163,12 +178,17 @@ def restore_store(store: HistoryStore, source: Path, *, merge: bool = False) -> 
             continue
         folder = store.root / key
         folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = folder.parent / f".restoring-{code}"
-        staging.mkdir()
-        for name, data in files.items():
-            (staging / name).write_bytes(data)
-        fsync_dir(staging)
-        staging.rename(folder)
+        # As in registration: build under a hidden name, then rename, so a crash leaves
+        # a whole session or none, and a retry is never blocked by a leftover.
+        staging = folder.parent / f".restoring-{code}-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir()
+            for name, data in files.items():
+                write_atomically(staging / name, lambda handle, data=data: handle.write(data))
+            staging.rename(folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         fsync_dir(folder.parent)
         report.sessions_added.append(code)
         report.records_added += len(merge_entries(read_journal(folder / "journal.jsonl").entries))
@@ -180,12 +200,26 @@ def restore_store(store: HistoryStore, source: Path, *, merge: bool = False) -> 
 
 
 def _merge_exclusions(lineage_dir: Path, data: bytes) -> None:
-    """Append the backup's exclusion entries this store lacks (the log only grows)."""
+    """Bring the backup's exclusion decisions for sessions this store has never decided
+    on; a store's own later decision is never overridden by an older one."""
     lineage_dir.mkdir(parents=True, exist_ok=True)
     path = lineage_dir / EXCLUSIONS_NAME
-    held = set(path.read_bytes().splitlines()) if path.exists() else set()
-    new = [line for line in data.splitlines() if line not in held]
-    if new:
-        with FileLock(lineage_dir / f"{EXCLUSIONS_NAME}.lock", timeout=30):
+    with FileLock(lineage_dir / f"{EXCLUSIONS_NAME}.lock", timeout=30):
+        decided = set()
+        if path.exists():
+            for line in path.read_bytes().splitlines():
+                try:
+                    decided.add(json.loads(line)["session_code"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+        new = []
+        for line in data.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and entry.get("session_code") not in decided:
+                new.append(entry)
+        if new:
             path.touch(exist_ok=True)
-            append_to_journal(path, encode_entries(json.loads(line) for line in new))
+            append_to_journal(path, encode_entries(new))

@@ -42,10 +42,25 @@ class SessionManifest:
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
+        # Manifests also arrive from imported files and backups: every field is checked,
+        # so nothing of the wrong type reaches a page or a sort.
         check_session_code(self.session_code)
         check_lineage_name(self.lineage)
-        if not isinstance(self.generation, int) or self.generation < 1:
-            raise CorruptStoreError(f"generation must be an integer >= 1, not {self.generation!r}")
+        if self.ancestor_session_code is not None:
+            check_session_code(self.ancestor_session_code)
+        for name in ("generation", "num_participants", "matching_seed", "schema_version"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "generation" else 0):
+                raise CorruptStoreError(f"{name} must be a whole number, not {value!r}")
+        for name in ("config_name", "label", "created_at"):
+            if not isinstance(getattr(self, name), str):
+                raise CorruptStoreError(f"{name} must be text, not {getattr(self, name)!r}")
+        try:
+            datetime.fromisoformat(self.created_at)
+        except ValueError:
+            raise CorruptStoreError(f"created_at must be an ISO 8601 time, not {self.created_at!r}") from None
+        if not isinstance(self.is_demo, bool) or not isinstance(self.config, dict) or not isinstance(self.assignment, dict):
+            raise CorruptStoreError("is_demo must be true or false, config and assignment JSON objects")
         if (self.generation == 1) != (self.ancestor_session_code is None):
             raise CorruptStoreError(
                 f"session {self.session_code}: generation {self.generation} "

@@ -88,3 +88,19 @@ def read_checked_journal(path: Path) -> JournalContents:
         except InvalidRecordError as exc:
             raise CorruptStoreError(f"{path}: line {number} is not a valid record: {exc}") from None
     return contents
+
+
+SAME: Final = "same"
+ADDS: Final = "adds"
+CONFLICT: Final = "conflict"
+
+
+def compare_records(held: Mapping[str, Any], incoming: Mapping[str, Any]) -> str:
+    """How an incoming record of a participant relates to the one held: SAME (nothing
+    new), ADDS (agrees on every field both have, and has more: e.g. the payoff), or
+    CONFLICT (a field both have differs)."""
+    ours = {k: v for k, v in check_entry(held, stamp=False).items() if v is not None}
+    theirs = {k: v for k, v in check_entry(incoming, stamp=False).items() if v is not None}
+    if any(ours[k] != theirs[k] for k in ours.keys() & theirs.keys()):
+        return CONFLICT
+    return SAME if theirs.keys() <= ours.keys() else ADDS

@@ -114,7 +114,8 @@ class HistoryStore:
 
     def _lineage_dirs(self) -> list[Path]:
         try:
-            return sorted(p for p in self.root.glob("lineage=*") if p.is_dir())
+            return sorted(p for p in self.root.glob("lineage=*")
+                          if p.is_dir() and is_valid_name(p.name.removeprefix("lineage=")))
         except OSError:
             return []
 
@@ -222,7 +223,11 @@ class HistoryStore:
         """
         session_dir = self.session_dir(session_code)
         snapshot = session_dir / SNAPSHOT_NAME
-        fresh = read_fresh_snapshot(snapshot, (session_dir / JOURNAL_NAME).stat().st_size)
+        try:
+            journal_size = (session_dir / JOURNAL_NAME).stat().st_size
+        except OSError as exc:
+            raise CorruptStoreError(f"{session_dir / JOURNAL_NAME} cannot be read: {exc}") from None
+        fresh = read_fresh_snapshot(snapshot, journal_size)
         return fresh if fresh is not None else self.refresh_snapshot(session_code)
 
     def refresh_snapshot(self, session_code: str) -> pa.Table:

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from ._errors import CorruptStoreError, HistoryStoreError, InvalidRecordError
 from ._manifest import SessionManifest
+from ._records import ADDS, CONFLICT, compare_records
 from ._schema import COLUMNS, ENTRY_FIELDS, RECORD_SCHEMA
 from ._snapshot import manifests_from_metadata, merge_entries, with_manifests
 
@@ -202,21 +203,16 @@ def _import_session(store: HistoryStore, manifest: SessionManifest, entries: lis
     missing = []
     for entry in entries:
         current = held.get(entry["participant_code"])
-        if current is None:
-            missing.append(entry)
-        elif {k: v for k, v in current.items() if v is not None} != _as_stored(entry):
+        relation = ADDS if current is None else compare_records(current, entry)
+        if relation == CONFLICT:
             report.conflicts.append(f"session {code}: participant {entry['participant_code']} differs from the file")
+        elif relation == ADDS:
+            missing.append(entry)
     if missing:
         try:
             store.append_records(code, missing)
         except InvalidRecordError as exc:
             raise CorruptStoreError(f"session {code}: a row of the file is not a valid record: {exc}") from None
         report.records_added += len(missing)
-    elif code not in report.sessions_added:
+    elif code not in report.sessions_added and not any(c.startswith(f"session {code}:") for c in report.conflicts):
         report.unchanged.append(code)
-
-
-def _as_stored(entry: dict[str, Any]) -> dict[str, Any]:
-    from ._records import check_entry
-
-    return check_entry(entry, stamp=False)

@@ -109,7 +109,11 @@ def verify_store(store: HistoryStore, *, repair: bool = False,
             found(problem, repaired=repair)
 
         for temp in [*folder.glob(".*.tmp")]:
-            if time.time() - temp.stat().st_mtime > TEMP_FILE_AGE_SECONDS:
+            try:
+                age = time.time() - temp.stat().st_mtime
+            except FileNotFoundError:
+                continue  # a writer at work just renamed it into place
+            if age > TEMP_FILE_AGE_SECONDS:
                 if repair:
                     temp.unlink(missing_ok=True)
                 found(f"leftover temp file {temp.name}", repaired=repair)

@@ -154,3 +154,18 @@ def test_backups_taken_while_an_otree_generation_plays_restore_clean(project, tm
         for code, participants in before.items():
             assert participants <= {r["participant_code"] for r in restored.read_records(code)}
     assert len(backups) >= 2
+
+
+def test_stray_folders_neither_break_listings_nor_make_a_backup_unrestorable(store, tmp_path):
+    filled(store)
+    import shutil
+
+    shutil.copytree(store.root / "lineage=A", store.root / "lineage=A.old")
+    shutil.copytree(store.session_dir("g1code"), store.root / "lineage=A" / "session=g1code.bak")
+    assert store.list_lineages() == ["A", "B"]
+    assert any(s.is_damaged and s.session_code == "g1code.bak" for s in store.session_statuses())
+    archive = tmp_path / "backup.tar"
+    assert cli(store.root, "backup", str(archive)).returncode == 0
+    restored = HistoryStore(tmp_path / "restored")
+    assert cli(restored.root, "restore", str(archive)).returncode == 0
+    assert sorted(m.session_code for m in restored.list_sessions()) == ["g1code", "g2code", "pilot"]

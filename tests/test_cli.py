@@ -152,3 +152,20 @@ def test_import_refuses_a_file_that_is_not_an_export(tmp_path, content):
     result = cli(tmp_path / "store", "import", str(path))
     assert result.returncode == 2 and "error:" in result.stderr
     assert not (tmp_path / "store").exists() or not list((tmp_path / "store").rglob("session.json"))
+
+
+def test_importing_a_later_more_complete_export_adds_the_payoffs(store, tmp_path):
+    store.register_session(SessionManifest("mid", "A", 1, None, 2, 1))
+    store.append_records("mid", [record("a1"), record("a2", "column")])
+    early = tmp_path / "early.parquet"
+    assert cli(store.root, "export", "A", "-o", str(early)).returncode == 0
+    store.append_records("mid", [dict(participant_code="a1", payoff=3), dict(participant_code="a2", payoff=0)])
+    late = tmp_path / "late.parquet"
+    assert cli(store.root, "export", "A", "-o", str(late)).returncode == 0
+    other = tmp_path / "other"
+    assert cli(other, "import", str(early)).returncode == 0
+    result = cli(other, "import", str(late))
+    assert result.returncode == 0 and "2 record(s)" in result.stdout, result.stdout + result.stderr
+    assert [r["payoff"] for r in HistoryStore(other).load_session("mid").to_pylist()] == [3.0, 0.0]
+    assert cli(other, "import", str(early)).returncode == 0  # the earlier file adds nothing, conflicts with nothing
+    assert [r["payoff"] for r in HistoryStore(other).load_session("mid").to_pylist()] == [3.0, 0.0]

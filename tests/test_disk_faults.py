@@ -99,3 +99,23 @@ def test_a_failing_append_never_stops_the_game_and_is_written_later(otree_asgi_a
     assert all(r["payoff"] == 3.0 and r["advice"].startswith("advice") for r in rows)
     assert all(p.history_recorded for p in players_of(session))
     assert verify_store(store).clean
+
+
+def test_a_participant_the_experimenter_advances_past_choice_is_a_dropout_not_an_error(otree_asgi_app):
+    from otree.common import ADMIN_SECRET_CODE
+
+    session = new_session()
+    present, advanced = [Participant(TestClient(otree_asgi_app), "", p.code).start()
+                         for p in sorted(session.get_participants(), key=lambda p: p.code)]
+    present.choose("cooperate", "I stayed")
+    # what oTree's "advance slowest participants" sends
+    advanced._record(advanced.client.post(advanced.response.url, data={
+        "timeout_happened": "True", "admin_secret_code": ADMIN_SECRET_CODE}))
+    present.wait_for("Results")
+    advanced.wait_for("Results")
+    assert not present.server_errors and not advanced.server_errors
+    players = {p.participant.code: p for p in players_of(session)}
+    assert players[present.code].payoff == 0  # cooperated; the partner counts as defecting
+    assert players[advanced.code].payoff == 0
+    rows = open_default_store().load_session(session.code).to_pylist()
+    assert [(r["participant_code"], r["payoff"]) for r in rows] == [(present.code, 0.0)]

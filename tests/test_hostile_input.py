@@ -145,6 +145,7 @@ def _admin_client(app) -> TestClient:
     "craft, reason",
     [
         ("manifest-other-lineage", "describes lineage=Other"),
+        ("manifest-html-number", "num_participants must be a whole number"),
         ("extra-field", "Unknown record field"),
         ("missing-field", "participant_code"),
         ("wrong-type", "payoff must be a finite number"),
@@ -158,9 +159,12 @@ def test_crafted_store_contents_are_damage_never_data(otree_asgi_app, craft, rea
     store.register_session(SessionManifest("crafted", "A", 1, None, 2, 1))
     store.append_records("crafted", [record("c1")])
     folder = store.session_dir("crafted")
-    if craft == "manifest-other-lineage":
+    if craft.startswith("manifest-"):
         data = json.loads((folder / "session.json").read_text())
-        data["lineage"] = "Other"
+        if craft == "manifest-other-lineage":
+            data["lineage"] = "Other"
+        else:
+            data["num_participants"] = "<img src=x onerror=alert(1)>"
         (folder / "session.json").write_text(json.dumps(data))
     elif craft == "parquet-other-schema":
         import pyarrow as pa
@@ -177,6 +181,7 @@ def test_crafted_store_contents_are_damage_never_data(otree_asgi_app, craft, rea
     admin = login(TestClient(otree_asgi_app))
     overview = admin.get("/lineage/")
     assert overview.status_code == 200 and "crafted</code> is damaged" in overview.text
+    assert "<img src=x" not in overview.text
     assert escape(reason) in overview.text or reason in overview.text
     for suffix in ("/history.parquet", "/history.csv", "/history.json"):
         assert admin.get(f"/lineage/sessions/crafted{suffix}").status_code in (404, 409)
