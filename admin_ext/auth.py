@@ -61,4 +61,6 @@ def csrf_token(request: Request) -> str:
 
 def csrf_ok(request: Request, form_token: object) -> bool:
     expected = request.session.get(CSRF_TOKEN_NAME)
-    return bool(expected) and isinstance(form_token, str) and secrets.compare_digest(form_token, expected)
+    if not expected or not isinstance(form_token, str):
+        return False
+    return secrets.compare_digest(form_token.encode(), str(expected).encode())

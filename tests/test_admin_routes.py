@@ -344,3 +344,10 @@ def test_session_page_counts_dropouts(admin, linked_store):
 def test_payment_routes_need_the_admin_login(anonymous, linked_store):
     assert anonymous.get("/lineage/sessions/parent/payments", allow_redirects=False).status_code == 302
     assert anonymous.get("/lineage/sessions/parent/payments.csv", allow_redirects=False).status_code == 403
+
+
+def test_a_non_ascii_csrf_token_is_refused_not_a_500(admin, lineage_store):
+    admin.get("/lineage/sessions/g3code")
+    response = admin.post("/lineage/sessions/g3code/exclude", data={"reason": "x", "csrftoken": "ü" * 10},
+                          allow_redirects=False)
+    assert response.status_code == 403
