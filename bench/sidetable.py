@@ -49,9 +49,3 @@ class SideTable:
                                   ancestor_advice=advice))
         session.commit()
         session.close()
-
-    def get_ancestor_players(self, session_id: int) -> list[PlayerHistory]:
-        session = self.Session()
-        histories = session.query(PlayerHistory).filter(PlayerHistory.session_id == session_id).all()
-        session.close()
-        return histories
