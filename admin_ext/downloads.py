@@ -43,7 +43,8 @@ def _json_default(value: object) -> str:
     raise TypeError(type(value).__name__)
 
 
-def _attachment(body: Iterator[bytes] | AsyncIterator[bytes], kind: str, filename: str) -> StreamingResponse:
+def attachment(body: Iterator[bytes] | AsyncIterator[bytes], kind: str, filename: str) -> StreamingResponse:
+    """A download: its type, the file name a browser saves it under, and nosniff."""
     return StreamingResponse(
         body, media_type=MEDIA_TYPES[kind],
         headers={"content-disposition": f'attachment; filename="{filename}"', **NO_SNIFF},
@@ -86,7 +87,7 @@ def _session_history(request: Request, kind: str) -> Response:
     filename = f"lineage-{manifest.lineage}_session-{code}_history.{'csv' if kind == 'excel.csv' else kind}"
     if kind == "excel.csv":
         filename = filename.replace("_history.csv", "_history-excel.csv")
-    return _attachment(_session_body(table, manifest, kind), kind, filename)
+    return attachment(_session_body(table, manifest, kind), kind, filename)
 
 
 def _session_body(table: pa.Table, manifest: SessionManifest, kind: str) -> Iterator[bytes]:
@@ -100,10 +101,10 @@ def _session_body(table: pa.Table, manifest: SessionManifest, kind: str) -> Iter
 def _lineage_history(request: Request, kind: str) -> Response:
     name = request.path_params["name"]
     store = open_default_store()
-    if not is_valid_name(name) or name not in store.list_lineages():
+    if name not in store.list_lineages():  # lists only valid names: nothing else reaches a path
         return PlainTextResponse(f"No lineage {name!r} in the lineage store.", status_code=404)
     include_excluded = request.query_params.get("include_excluded") in ("1", "true", "yes")
     filename = f"lineage-{name}_history{'-excel.csv' if kind == 'excel.csv' else '.' + kind}"
 
     export = iter_lineage_export(store, name, kind, include_excluded=include_excluded)
-    return _attachment(run_in_background_thread(export), kind, filename)
+    return attachment(run_in_background_thread(export), kind, filename)

@@ -7,12 +7,12 @@ import io
 from collections.abc import Iterator
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 
-from history_store import CorruptStoreError, PaymentLine, is_valid_name, open_default_store, successor_payments
+from history_store import CorruptStoreError, PaymentLine, open_default_store, successor_payments
 
 from .auth import admin_data, admin_page
-from .downloads import NO_SNIFF
+from .downloads import attachment
 from .render import alert, esc, not_found, page, streamed_page, table
 
 CSV_HEADER = [
@@ -34,15 +34,11 @@ def _csv_row(line: PaymentLine) -> list[str]:
     ]
 
 
-def _known_session(code: str) -> bool:
-    return is_valid_name(code) and open_default_store().session_exists(code)
-
-
 @admin_page
 async def payments_page(request: Request) -> Response:
     root = request.scope.get("root_path", "")
     code = request.path_params["code"]
-    if not _known_session(code):
+    if not open_default_store().session_exists(code):
         return not_found(f"No session {code!r} in the lineage store.", root=root)
 
     def render() -> str:
@@ -74,9 +70,9 @@ async def payments_page(request: Request) -> Response:
 @admin_data
 async def payments_csv(request: Request) -> Response:
     code = request.path_params["code"]
-    if not _known_session(code):
-        return PlainTextResponse(f"No session {code!r} in the lineage store.", status_code=404)
     store = open_default_store()
+    if not store.session_exists(code):
+        return PlainTextResponse(f"No session {code!r} in the lineage store.", status_code=404)
     try:
         manifest = store.load_manifest(code)
         lines = successor_payments(store, code)
@@ -90,8 +86,4 @@ async def payments_csv(request: Request) -> Response:
         writer.writerows(_csv_row(line) for line in lines)
         yield buffer.getvalue().encode("utf-8")
 
-    return StreamingResponse(
-        body(), media_type="text/csv",
-        headers={"content-disposition": f'attachment; filename="lineage-{manifest.lineage}_session-{code}_payments.csv"',
-                 **NO_SNIFF},
-    )
+    return attachment(body(), "csv", f"lineage-{manifest.lineage}_session-{code}_payments.csv")

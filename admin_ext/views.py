@@ -106,7 +106,7 @@ async def session_page(request: Request) -> Response:
     root = root_of(request)
     code = request.path_params["code"]
     store = open_default_store()
-    if not (is_valid_name(code) and store.session_exists(code)):
+    if not store.session_exists(code):
         return not_found(f"No session {code!r} in the lineage store.", root=root)
     token = csrf_token(request)
 
@@ -198,7 +198,7 @@ async def include_session(request: Request) -> Response:
 async def _set_exclusion(request: Request, *, exclude: bool) -> Response:
     code = request.path_params["code"]
     store = open_default_store()
-    if not (is_valid_name(code) and store.session_exists(code)):
+    if not store.session_exists(code):
         return PlainTextResponse("No such session.", status_code=404)
     form = await request.form()
     if not csrf_ok(request, form.get("csrftoken")):
@@ -220,7 +220,7 @@ async def participant_trail(request: Request) -> Response:
     root = root_of(request)
     code, participant = request.path_params["code"], request.path_params["participant"]
     store = open_default_store()
-    if not (is_valid_name(code) and is_valid_name(participant) and store.session_exists(code)):
+    if not (is_valid_name(participant) and store.session_exists(code)):
         return not_found(f"No participant {participant!r} of session {code!r} in the lineage store.", root=root)
 
     def render() -> str:

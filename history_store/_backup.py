@@ -18,12 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Final
 
-from filelock import FileLock
-
 from ._errors import CorruptStoreError, HistoryStoreError
-from ._exclusions import EXCLUSIONS_NAME
+from ._exclusions import EXCLUSIONS_NAME, merge_exclusions
 from ._files import atomic_output, fsync_dir, write_atomically
-from ._journal import append_to_journal, encode_entries, read_journal
 from ._manifest import MANIFEST_NAME, SessionManifest, utc_now
 from ._names import is_valid_name
 from ._records import ADDS, CONFLICT, check_entry, compare_records
@@ -146,13 +143,14 @@ def restore_store(store: HistoryStore, source: Path, *, merge: bool = False) -> 
             sessions.setdefault(f"{parts[0]}/{parts[1]}", {})[parts[2]] = data
 
     report = RestoreReport()
-    plan: list[tuple[str, dict[str, bytes], list[dict]]] = []
+    # (folder key, its files, records to append to a session held here, records it brings)
+    plan: list[tuple[str, dict[str, bytes], list[dict], int]] = []
     for key, files in sorted(sessions.items()):
         code = key.split("/")[1].removeprefix("session=")
         manifest = SessionManifest.from_dict(json.loads(files[MANIFEST_NAME]))
         backup_rows = merge_entries(json.loads(line) for line in files.get("journal.jsonl", b"").splitlines())
         if not store.session_exists(code):
-            plan.append((key, files, []))
+            plan.append((key, files, [], len(backup_rows)))
             continue
         if store.load_manifest(code) != manifest:
             report.conflicts.append(f"session {code}: the manifest differs from this store's")
@@ -166,15 +164,15 @@ def restore_store(store: HistoryStore, source: Path, *, merge: bool = False) -> 
             elif relation == ADDS:
                 missing.append(check_entry(row, stamp=False))
         if missing:
-            plan.append((key, files, missing))
+            plan.append((key, files, missing, len(missing)))
     if report.conflicts:
         raise RestoreRefusedError("Restore refused, nothing was changed:\n  " + "\n  ".join(report.conflicts))
 
-    for key, files, missing in plan:
+    for key, files, missing, records in plan:
         code = key.split("/")[1].removeprefix("session=")
+        report.records_added += records
         if missing:
             store.append_records(code, missing)
-            report.records_added += len(missing)
             continue
         folder = store.root / key
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -191,35 +189,8 @@ def restore_store(store: HistoryStore, source: Path, *, merge: bool = False) -> 
             raise
         fsync_dir(folder.parent)
         report.sessions_added.append(code)
-        report.records_added += len(merge_entries(read_journal(folder / "journal.jsonl").entries))
     for name, data in members.items():
         parts = PurePosixPath(name).parts
         if len(parts) == 2 and parts[1] == EXCLUSIONS_NAME:
-            _merge_exclusions(store.root / parts[0], data)
+            merge_exclusions(store.root / parts[0], data)
     return report
-
-
-def _merge_exclusions(lineage_dir: Path, data: bytes) -> None:
-    """Bring the backup's exclusion decisions for sessions this store has never decided
-    on; a store's own later decision is never overridden by an older one."""
-    lineage_dir.mkdir(parents=True, exist_ok=True)
-    path = lineage_dir / EXCLUSIONS_NAME
-    with FileLock(lineage_dir / f"{EXCLUSIONS_NAME}.lock", timeout=30):
-        decided = set()
-        if path.exists():
-            for line in path.read_bytes().splitlines():
-                try:
-                    decided.add(json.loads(line)["session_code"])
-                except (ValueError, KeyError, TypeError):
-                    continue
-        new = []
-        for line in data.splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and entry.get("session_code") not in decided:
-                new.append(entry)
-        if new:
-            path.touch(exist_ok=True)
-            append_to_journal(path, encode_entries(new))

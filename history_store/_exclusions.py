@@ -27,20 +27,31 @@ class Exclusion:
     excluded_at: str
 
 
-def read_exclusions(lineage_dir: Path) -> dict[str, Exclusion]:
-    """session code -> its exclusion, for sessions excluded now."""
-    path = lineage_dir / EXCLUSIONS_NAME
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    current: dict[str, Exclusion] = {}
+def _entries(data: bytes) -> list[dict]:
+    """The log's readable entries; a damaged line must not hide the other sessions."""
+    entries = []
     for line in data[: data.rfind(b"\n") + 1].splitlines():
         try:
             entry = json.loads(line)
-            code = entry["session_code"]
-        except (ValueError, KeyError, TypeError):
-            continue  # a damaged line must not hide the other sessions
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("session_code"), str):
+            entries.append(entry)
+    return entries
+
+
+def _read_log(lineage_dir: Path) -> bytes:
+    try:
+        return (lineage_dir / EXCLUSIONS_NAME).read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def read_exclusions(lineage_dir: Path) -> dict[str, Exclusion]:
+    """session code -> its exclusion, for sessions excluded now."""
+    current: dict[str, Exclusion] = {}
+    for entry in _entries(_read_log(lineage_dir)):
+        code = entry["session_code"]
         if entry.get("excluded"):
             current[code] = Exclusion(code, str(entry.get("reason", "")), str(entry.get("at", "")))
         else:
@@ -48,9 +59,25 @@ def read_exclusions(lineage_dir: Path) -> dict[str, Exclusion]:
     return current
 
 
+def _append(lineage_dir: Path, entries: list[dict]) -> None:
+    """The caller holds the lineage's exclusion lock."""
+    path = lineage_dir / EXCLUSIONS_NAME
+    path.touch(exist_ok=True)
+    append_to_journal(path, encode_entries(entries))
+
+
 def write_exclusion(lineage_dir: Path, session_code: str, *, excluded: bool, reason: str) -> None:
     entry = dict(session_code=session_code, excluded=excluded, reason=reason, at=utc_now().isoformat())
-    path = lineage_dir / EXCLUSIONS_NAME
     with FileLock(lineage_dir / _LOCK_NAME, timeout=30):
-        path.touch(exist_ok=True)
-        append_to_journal(path, encode_entries([entry]))
+        _append(lineage_dir, [entry])
+
+
+def merge_exclusions(lineage_dir: Path, data: bytes) -> None:
+    """Add a backup's exclusion decisions for sessions this log has never decided on; a
+    later decision here is never overridden by an older one from the backup."""
+    lineage_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(lineage_dir / _LOCK_NAME, timeout=30):
+        decided = {entry["session_code"] for entry in _entries(_read_log(lineage_dir))}
+        new = [entry for entry in _entries(data) if entry["session_code"] not in decided]
+        if new:
+            _append(lineage_dir, new)

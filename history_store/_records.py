@@ -8,8 +8,8 @@ from pathlib import Path
 from datetime import datetime
 from typing import Any, Final
 
-from ._advice import normalize_advice, validate_advice
-from ._errors import CorruptStoreError, InvalidRecordError
+from ._advice import advice_problem, normalize_advice
+from ._errors import CorruptStoreError, InvalidAdviceError, InvalidRecordError
 from ._journal import JournalContents, read_journal
 from ._manifest import utc_now
 from ._schema import CHOICES, ENTRY_FIELDS, ROLES
@@ -49,7 +49,9 @@ def check_entry(record: Mapping[str, Any], *, stamp: bool = True) -> dict[str, A
     if entry.get("advice") is not None:
         if normalize_advice(entry["advice"]) != entry["advice"]:
             raise InvalidRecordError("advice must be stored as accepted: pass it through normalize_advice")
-        validate_advice(entry["advice"])
+        problem = advice_problem(entry["advice"])
+        if problem is not None:
+            raise InvalidAdviceError(problem)
     payoff = entry.get("payoff")
     if payoff is not None:
         if isinstance(payoff, bool) or not isinstance(payoff, (int, float)) or not math.isfinite(payoff):

@@ -87,12 +87,11 @@ def write_snapshot(path: Path, table: pa.Table, journal_bytes: int) -> None:
         pq.write_table(stamped, handle)
 
 
-def snapshot_journal_bytes(path: Path) -> int | None:
-    """How many journal bytes the snapshot reflects; None if missing or unreadable."""
+def journal_bytes_of(schema: pa.Schema) -> int | None:
+    """How many journal bytes a snapshot with this schema reflects; None if unstamped."""
     try:
-        metadata = pq.read_schema(path).metadata or {}
-        return int(metadata[JOURNAL_BYTES_KEY])
-    except (OSError, KeyError, ValueError, pa.ArrowException):
+        return int((schema.metadata or {})[JOURNAL_BYTES_KEY])
+    except (KeyError, ValueError):
         return None
 
 
@@ -113,10 +112,9 @@ def read_fresh_snapshot(path: Path, journal_size: int) -> pa.Table | None:
     Raises CorruptStoreError for a fresh-looking file that does not have the record schema."""
     try:
         parquet = pq.ParquetFile(path)
-        stamp = int((parquet.schema_arrow.metadata or {})[JOURNAL_BYTES_KEY])
-    except (OSError, KeyError, ValueError, pa.ArrowException):
+    except (OSError, pa.ArrowException):
         return None
-    if stamp != journal_size:
+    if journal_bytes_of(parquet.schema_arrow) != journal_size:
         return None
     if parquet.schema_arrow.remove_metadata() != RECORD_SCHEMA.remove_metadata():
         raise CorruptStoreError(f"{path} does not have the record schema")

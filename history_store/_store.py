@@ -127,7 +127,10 @@ class HistoryStore:
             lock = self._locks.setdefault(session_dir, FileLock(session_dir / LOCK_NAME, timeout=LOCK_TIMEOUT_SECONDS))
         return lock
 
-    def session_exists(self, session_code: str) -> bool:
+    def session_exists(self, session_code: object) -> bool:
+        """False also for text that cannot be a session code (it cannot name a folder)."""
+        if not is_valid_name(session_code):
+            return False
         try:
             self.session_dir(session_code)
         except SessionNotFoundError:

@@ -23,7 +23,7 @@ from ._errors import CorruptStoreError, HistoryStoreError, InvalidRecordError
 from ._manifest import SessionManifest
 from ._records import ADDS, CONFLICT, compare_records
 from ._schema import COLUMNS, ENTRY_FIELDS, RECORD_SCHEMA
-from ._snapshot import manifests_from_metadata, merge_entries, with_manifests
+from ._snapshot import manifests_from_metadata, with_manifests
 
 if TYPE_CHECKING:
     from ._store import HistoryStore
@@ -195,7 +195,7 @@ def _import_session(store: HistoryStore, manifest: SessionManifest, entries: lis
                 f"in the file lineage {manifest.lineage!r} generation {manifest.generation}"
             )
             return
-        held = merge_entries(store.read_records(code))
+        held = {row["participant_code"]: row for row in store.read_records(code)}
     else:
         store.register_session(manifest)
         report.sessions_added.append(code)

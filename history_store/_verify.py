@@ -17,7 +17,7 @@ from ._errors import CorruptStoreError, InvalidRecordError
 from ._journal import read_journal, repair_torn_tail
 from ._manifest import MANIFEST_NAME, read_manifest
 from ._records import check_entry
-from ._snapshot import SNAPSHOT_NAME, read_snapshot_schema, snapshot_journal_bytes
+from ._snapshot import SNAPSHOT_NAME, journal_bytes_of, read_snapshot_schema
 
 if TYPE_CHECKING:
     from ._store import HistoryStore
@@ -98,8 +98,7 @@ def verify_store(store: HistoryStore, *, repair: bool = False,
             problem = "no snapshot yet" if contents.entries else None
         else:
             try:
-                read_snapshot_schema(snapshot)
-                if snapshot_journal_bytes(snapshot) != journal.stat().st_size:
+                if journal_bytes_of(read_snapshot_schema(snapshot)) != journal.stat().st_size:
                     problem = "stale snapshot (the journal has more)"
             except CorruptStoreError as exc:
                 problem = f"snapshot: {exc}"
